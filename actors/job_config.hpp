@@ -1,0 +1,46 @@
+// Everything a training job is told. cli/ fills it from the command line (one table of
+// options in cli/options.cpp is the single source of names and defaults); the actors
+// read it. Plain data, no CAF.
+#pragma once
+
+#include "core/optimizer.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace tether {
+
+enum class dataset_kind { fashion_mnist, idx, linreg };
+
+struct job_config {
+  // data
+  dataset_kind dataset = dataset_kind::fashion_mnist;
+  std::string data_dir = "/usr/share/datasets/fashion-mnist";
+  uint64_t limit_train = 0;              ///< 0: all training samples
+  // model and optimisation
+  std::string model = "mlp:784,256,128,10"; ///< parsed by parse_model_spec
+  optimizer_config optimizer;              ///< kind, lr, weight decay, schedule, warmup
+  uint32_t batch = 64;                     ///< per worker
+  uint32_t epochs = 3;
+  uint64_t seed = 1;
+  // cluster in one process
+  uint32_t workers = 2;
+  uint32_t shards = 2;
+  std::string consistency = "async";
+  // checkpoints
+  std::string checkpoint_dir = "./checkpoints";
+  uint64_t checkpoint_every = 0;           ///< updates between checkpoints; 0: only the final one
+  uint32_t checkpoint_keep = 3;            ///< newest checkpoints kept
+  bool resume = false;
+  // supervision
+  uint32_t max_restarts = 5;               ///< restarts allowed per restart window
+  double restart_window_seconds = 60;
+  // reporting
+  uint64_t eval_every = 0;                 ///< updates between test evaluations; 0: epoch ends only
+  std::string summary_path;                ///< empty: no summary file
+  bool quiet = false;
+  // text of every option, "name=value" a line, as the user's job saw it (for checkpoints)
+  std::string effective_options;
+};
+
+} // namespace tether
