@@ -17,11 +17,11 @@
 namespace tether {
 
 struct dataset {
-  size_t count = 0;          ///< samples
-  size_t features = 0;       ///< floats per sample
-  size_t classes = 0;        ///< number of classes; 0 for regression
-  std::vector<float> x;      ///< count x features, row-major
-  std::vector<float> y;      ///< count targets: class index (as float) or value
+  size_t count = 0;     ///< samples
+  size_t features = 0;  ///< floats per sample
+  size_t classes = 0;   ///< number of classes; 0 for regression
+  std::vector<float> x; ///< count x features, row-major
+  std::vector<float> y; ///< count targets: class index (as float) or value
 };
 
 struct train_test {
@@ -40,11 +40,13 @@ result<dataset> load_idx(const std::string& images_path, const std::string& labe
 /// t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz (the .gz suffix is optional:
 /// an uncompressed file of the same name without it is taken when the .gz is absent).
 /// A missing directory or file is errc::not_found with the path and a hint
-/// (the dataset-fashion-mnist package, or --data-dir).
+/// (the dataset-fashion-mnist package, or --data-dir). Both sets are read with
+/// classes = 10; train and test must have the same number of pixels (errc::mismatch).
 result<train_test> load_idx_dir(const std::string& dir);
 
 /// The synthetic regression set: x ~ N(0, 1)^features, y = w* . x + b* + N(0, noise^2),
-/// with w* ~ N(0, 1)^features and b* ~ N(0, 1), all from `seed`.
+/// with w* ~ N(0, 1)^features and b* ~ N(0, 1), all from `seed` (the same seed gives
+/// the same set on one standard library). Requires features >= 1 and noise >= 0.
 struct linreg_data {
   train_test data;
   std::vector<float> true_weights; ///< features
@@ -55,10 +57,13 @@ linreg_data make_linreg(uint64_t seed, size_t train_count = 10000, size_t test_c
 
 /// Closed-form least squares on the training set: argmin over (w, b) of
 /// sum (w . x + b - y)^2, solved in double precision via the normal equations
-/// (Cholesky). Returns features + 1 values: w then b.
+/// (Cholesky). Returns features + 1 values: w then b. An empty set or singular
+/// normal equations (collinear features, fewer than features + 1 samples) give
+/// errc::invalid_argument.
 result<std::vector<double>> least_squares(const dataset& train);
 
-/// The first n samples of d (n >= d.count gives a copy of d).
+/// The first n samples of d, as a new dataset (n >= d.count gives d itself: datasets
+/// are immutable, so sharing it is as good as a copy).
 std::shared_ptr<const dataset> take_first(const std::shared_ptr<const dataset>& d, size_t n);
 
 } // namespace tether

@@ -5,7 +5,11 @@
 // global batch k: P_e[k*W*b + i*b, k*W*b + (i+1)*b). The samples after the last full
 // global batch are dropped for that epoch (at most W*b - 1; they are different ones
 // each epoch). So each worker owns its own partition of every epoch, no sample is seen
-// twice in an epoch, and the order is reproducible from the seed alone.
+// twice in an epoch, and the order is reproducible from the seed alone (splitmix64 and
+// Fisher-Yates written out in sampler.cpp: the same on every platform and library).
+//
+// batch_indices caches, so an epoch_sampler is not thread-safe: give each worker its
+// own (they agree, being built from the same seed) or serialise the calls.
 #pragma once
 
 #include <cstddef>
@@ -41,7 +45,8 @@ private:
 };
 
 /// Copies the rows `indices` of d.x and d.y into x_out (indices.size() x features)
-/// and y_out (indices.size()).
+/// and y_out (indices.size()), resizing both. Every index must be below d.count
+/// (asserted).
 struct dataset;
 void gather_batch(const dataset& d, std::span<const uint32_t> indices, std::vector<float>& x_out,
                   std::vector<float>& y_out);
