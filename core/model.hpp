@@ -44,6 +44,10 @@ result<model_spec> parse_model_spec(const std::string& text);
 result<model_spec> complete_spec(model_spec spec, size_t features, size_t classes);
 
 /// Scratch memory for one forward/backward; reused across calls to avoid allocation.
+/// Buffers only grow (to the largest batch seen), so steady-state calls allocate nothing.
+/// activations[l] (l >= 1) is the output of dense layer l-1; the input x is never
+/// copied, so activations[0] stays empty. deltas[l] is d(mean loss)/d(pre-activation)
+/// of hidden layer l-1; the last layer's delta is written over its output in place.
 struct model_workspace {
   std::vector<std::vector<float>> activations; ///< per layer, batch x width
   std::vector<std::vector<float>> deltas;      ///< per layer, batch x width
@@ -77,7 +81,8 @@ public:
   /// Forward and backward on one batch.
   ///   params: layout().total floats
   ///   x:      batch x inputs(), row-major, float32
-  ///   y:      batch targets: class index as float for softmax heads, value for squared error
+  ///   y:      batch targets: class index as float for softmax heads (0 <= y < outputs(),
+  ///           asserted), value for squared error
   ///   grad:   out, layout().total floats, overwritten with d(mean loss)/d(params)
   /// Returns the mean loss over the batch.
   float loss_and_gradient(std::span<const float> params, std::span<const float> x,
