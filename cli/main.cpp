@@ -1,0 +1,27 @@
+// The `tether` binary: parses the command line and runs the subcommand.
+#include "cli/exit_codes.hpp"
+#include "cli/options.hpp"
+#include "cli/train_command.hpp"
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+  using namespace tether;
+  auto parsed = parse_command_line(argc, argv);
+  if (!parsed) {
+    std::cerr << "tether: " << parsed.error().message() << "\n";
+    return exit_usage;
+  }
+  if (parsed->show_version) {
+    std::cout << version_text() << "\n";
+    return exit_ok;
+  }
+  if (parsed->show_help) {
+    std::cout << help_text(parsed->command);
+    return exit_ok;
+  }
+  if (parsed->command == "train")
+    return train_command(parsed->config);
+  std::cerr << help_text("");
+  return exit_usage;
+}

@@ -1,0 +1,303 @@
+// The option table of `tether train`: rows, value parsers, linreg defaults. The command
+// line itself (argv, help text) is read in cli/command_line.cpp.
+#include "cli/options.hpp"
+
+#include "core/model.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+namespace tether {
+
+// Defaults of --dataset=linreg for the options the user does not give explicitly.
+constexpr float kLinregLr = 0.05f;
+constexpr uint32_t kLinregEpochs = 10;
+constexpr uint32_t kLinregBatch = 32;
+constexpr const char* kLinregModel = "linear";
+constexpr optimizer_kind kLinregOptimizer = optimizer_kind::sgd;
+
+job_config linreg_defaults() {
+  job_config cfg;
+  cfg.dataset = dataset_kind::linreg;
+  cfg.model = kLinregModel;
+  cfg.optimizer.kind = kLinregOptimizer;
+  cfg.optimizer.lr = kLinregLr;
+  cfg.epochs = kLinregEpochs;
+  cfg.batch = kLinregBatch;
+  return cfg;
+}
+
+namespace {
+
+status bad(std::string message) {
+  return status{errc::invalid_argument, std::move(message)};
+}
+
+// -- parsing and rendering of single values -------------------------------------------
+
+/// The shortest text that reads back as `value`; plain decimals ("0.0005", "3600")
+/// unless that would be long ("1e-20").
+template <class T>
+std::string render_number(T value) {
+  char buf[400];
+  auto fixed = std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::fixed);
+  if (fixed.ec == std::errc{} && fixed.ptr - buf <= 12)
+    return std::string(buf, fixed.ptr);
+  auto shortest = std::to_chars(buf, buf + sizeof(buf), value);
+  return std::string(buf, shortest.ptr);
+}
+
+/// Digits only: no sign, no space, no garbage, no overflow; lo <= value <= hi.
+result<uint64_t> parse_whole(const std::string& text, uint64_t lo, uint64_t hi) {
+  uint64_t value = 0;
+  const char* last = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), last, value);
+  if (text.empty() || ec != std::errc{} || ptr != last || value < lo || value > hi)
+    return bad("expected a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+  return value;
+}
+
+/// A finite number (no nan, inf, hex or garbage) that is > lo (or >= lo if inclusive)
+/// and stays finite as a T.
+template <class T>
+result<T> parse_real(const std::string& text, double lo, bool inclusive) {
+  auto expected = [&] {
+    return bad(std::string("expected a finite number ") +
+               (inclusive ? "of at least " : "greater than ") + render_number(lo));
+  };
+  double value = 0;
+  const char* last = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), last, value);
+  if (text.empty() || ec != std::errc{} || ptr != last || !std::isfinite(value))
+    return expected();
+  if (std::abs(value) > static_cast<double>(std::numeric_limits<T>::max()))
+    return expected();
+  auto narrowed = static_cast<T>(value);
+  if (!std::isfinite(narrowed) || (inclusive ? narrowed < lo : narrowed <= lo))
+    return expected();
+  return narrowed;
+}
+
+// -- building the rows --------------------------------------------------------------
+
+// An accessor for one field of job_config, usable on const and non-const configs.
+#define TETHER_FIELD(member)                                                                       \
+  [](auto& cfg) -> auto& {                                                                         \
+    return cfg.member;                                                                             \
+  }
+
+template <class Field>
+option_spec whole_option(std::string_view name, std::string_view placeholder, std::string_view help,
+                         Field field, uint64_t lo, uint64_t hi) {
+  using value_type = std::remove_cvref_t<decltype(field(std::declval<job_config&>()))>;
+  return {name, placeholder, help,
+          [field](const job_config& cfg) { return std::to_string(field(cfg)); },
+          [field, lo, hi](job_config& cfg, const std::string& text) -> status {
+            auto value = parse_whole(text, lo, hi);
+            if (!value)
+              return value.error();
+            field(cfg) = static_cast<value_type>(*value);
+            return {};
+          }};
+}
+
+template <class Field>
+option_spec real_option(std::string_view name, std::string_view placeholder, std::string_view help,
+                        Field field, double lo, bool inclusive) {
+  using value_type = std::remove_cvref_t<decltype(field(std::declval<job_config&>()))>;
+  return {name, placeholder, help,
+          [field](const job_config& cfg) { return render_number(field(cfg)); },
+          [field, lo, inclusive](job_config& cfg, const std::string& text) -> status {
+            auto value = parse_real<value_type>(text, lo, inclusive);
+            if (!value)
+              return value.error();
+            field(cfg) = *value;
+            return {};
+          }};
+}
+
+template <class Field>
+option_spec text_option(std::string_view name, std::string_view placeholder, std::string_view help,
+                        Field field, bool may_be_empty) {
+  return {name, placeholder, help, [field](const job_config& cfg) { return field(cfg); },
+          [field, may_be_empty](job_config& cfg, const std::string& text) -> status {
+            if (text.empty() && !may_be_empty)
+              return bad("expected a path, not an empty value");
+            field(cfg) = text;
+            return {};
+          }};
+}
+
+template <class Field>
+option_spec flag_option(std::string_view name, std::string_view help, Field field) {
+  return {name, "", help,
+          [field](const job_config& cfg) { return std::string(field(cfg) ? "true" : "false"); },
+          [field](job_config& cfg, const std::string& text) -> status {
+            if (text != "true" && text != "false")
+              return bad("expected true or false (or no value, meaning true)");
+            field(cfg) = text == "true";
+            return {};
+          }};
+}
+
+const char* dataset_name(dataset_kind kind) {
+  switch (kind) {
+  case dataset_kind::fashion_mnist:
+    return "fashion-mnist";
+  case dataset_kind::idx:
+    return "idx";
+  case dataset_kind::linreg:
+    return "linreg";
+  }
+  return "?";
+}
+
+std::vector<option_spec> make_train_options() {
+  constexpr uint64_t u32 = std::numeric_limits<uint32_t>::max();
+  constexpr uint64_t u64 = std::numeric_limits<uint64_t>::max();
+  std::vector<option_spec> rows;
+  rows.push_back(
+      {"dataset", "fashion-mnist|idx|linreg",
+       "training data: the Fashion-MNIST files, other IDX files in --data-dir, or synthetic "
+       "linear-regression data (with its own defaults for some options)",
+       [](const job_config& cfg) { return std::string(dataset_name(cfg.dataset)); },
+       [](job_config& cfg, const std::string& text) -> status {
+         for (auto kind : {dataset_kind::fashion_mnist, dataset_kind::idx, dataset_kind::linreg})
+           if (text == dataset_name(kind)) {
+             cfg.dataset = kind;
+             return {};
+           }
+         return bad("expected fashion-mnist, idx or linreg");
+       }});
+  rows.push_back(text_option("data-dir", "DIR",
+                             "directory of the IDX files (train-images-idx3-ubyte[.gz] and so on)",
+                             TETHER_FIELD(data_dir), false));
+  rows.push_back(whole_option("limit-train", "N", "use only the first N training samples (0: all)",
+                              TETHER_FIELD(limit_train), 0, u64));
+  rows.push_back(
+      {"model", "SPEC",
+       "mlp:IN,HIDDEN...,OUT (dense layers with ReLU), softmax or linear; sizes left out are "
+       "taken from the data",
+       [](const job_config& cfg) { return cfg.model; },
+       [](job_config& cfg, const std::string& text) -> status {
+         auto spec = parse_model_spec(text);
+         if (!spec)
+           return bad(spec.error().message());
+         cfg.model = text;
+         return {};
+       }});
+  rows.push_back(whole_option("workers", "N", "worker actors computing gradients",
+                              TETHER_FIELD(workers), 1, 256));
+  rows.push_back(whole_option("shards", "S", "parameter shards the model is split over",
+                              TETHER_FIELD(shards), 1, 256));
+  rows.push_back(whole_option("batch", "B", "minibatch size per worker and step",
+                              TETHER_FIELD(batch), 1, 65536));
+  rows.push_back(
+      real_option("lr", "X", "base learning rate", TETHER_FIELD(optimizer.lr), 0.0, false));
+  rows.push_back({"optimizer", "sgd|momentum|adam",
+                  "server-side optimizer (momentum 0.9; adam 0.9, 0.999, 1e-8)",
+                  [](const job_config& cfg) { return std::string(to_string(cfg.optimizer.kind)); },
+                  [](job_config& cfg, const std::string& text) -> status {
+                    auto kind = parse_optimizer_kind(text);
+                    if (!kind)
+                      return bad("expected sgd, momentum or adam");
+                    cfg.optimizer.kind = *kind;
+                    return {};
+                  }});
+  rows.push_back(real_option("weight-decay", "X", "L2 weight decay added to every gradient",
+                             TETHER_FIELD(optimizer.weight_decay), 0.0, true));
+  rows.push_back(
+      {"lr-schedule", "constant|cosine", "learning-rate schedule over the whole run",
+       [](const job_config& cfg) { return std::string(to_string(cfg.optimizer.schedule)); },
+       [](job_config& cfg, const std::string& text) -> status {
+         auto schedule = parse_lr_schedule(text);
+         if (!schedule)
+           return bad("expected constant or cosine");
+         cfg.optimizer.schedule = *schedule;
+         return {};
+       }});
+  rows.push_back(whole_option("warmup", "STEPS", "updates of linear learning-rate warm-up",
+                              TETHER_FIELD(optimizer.warmup), 0, u64));
+  rows.push_back(whole_option("epochs", "E", "passes over the training data", TETHER_FIELD(epochs),
+                              1, 100000));
+  rows.push_back(whole_option("seed", "N", "seed of initialisation, shuffling and synthetic data",
+                              TETHER_FIELD(seed), 0, u64));
+  rows.push_back({"consistency", "async",
+                  "consistency model of the parameter shards (only async in this version)",
+                  [](const job_config& cfg) { return cfg.consistency; },
+                  [](job_config& cfg, const std::string& text) -> status {
+                    if (text == "bsp" || text == "ssp" || text.starts_with("ssp:"))
+                      return bad("only async is available in this version");
+                    if (text != "async")
+                      return bad("expected async");
+                    cfg.consistency = text;
+                    return {};
+                  }});
+  rows.push_back(text_option("checkpoint-dir", "DIR", "directory of the checkpoints",
+                             TETHER_FIELD(checkpoint_dir), false));
+  rows.push_back(whole_option("checkpoint-every", "STEPS",
+                              "updates between checkpoints (0: only the final one)",
+                              TETHER_FIELD(checkpoint_every), 0, u64));
+  rows.push_back(whole_option("checkpoint-keep", "K", "newest checkpoints kept",
+                              TETHER_FIELD(checkpoint_keep), 1, u32));
+  rows.push_back(flag_option("resume", "continue from the newest checkpoint in --checkpoint-dir",
+                             TETHER_FIELD(resume)));
+  rows.push_back(whole_option("max-restarts", "N",
+                              "restarts of failed actors allowed per restart window",
+                              TETHER_FIELD(max_restarts), 0, u32));
+  rows.push_back(real_option("restart-window", "SECONDS", "period of the restart budget",
+                             TETHER_FIELD(restart_window_seconds), 0.0, false));
+  rows.push_back(whole_option("eval-every", "STEPS",
+                              "updates between test evaluations (0: at epoch ends only)",
+                              TETHER_FIELD(eval_every), 0, u64));
+  rows.push_back(text_option("summary", "FILE",
+                             "write a JSON summary of the run here (empty: none)",
+                             TETHER_FIELD(summary_path), true));
+  rows.push_back(
+      flag_option("quiet", "print only errors and the final result", TETHER_FIELD(quiet)));
+  return rows;
+}
+
+#undef TETHER_FIELD
+
+} // namespace
+
+const std::vector<option_spec>& train_options() {
+  static const std::vector<option_spec> rows = make_train_options();
+  return rows;
+}
+
+std::string effective_options_text(const job_config& cfg) {
+  std::string out;
+  for (auto& row : train_options())
+    out += std::string(row.name) + "=" + row.render(cfg) + "\n";
+  return out;
+}
+
+std::string options_markdown_table() {
+  const job_config defaults;
+  const auto linreg = linreg_defaults();
+  auto cell = [](const std::string& text) {
+    return text.empty() ? std::string("(none)") : "`" + text + "`";
+  };
+  std::string out = "| option | default | with --dataset=linreg | meaning |\n"
+                    "| --- | --- | --- | --- |\n";
+  for (auto& row : train_options()) {
+    std::string option = "--" + std::string(row.name);
+    if (!row.is_flag())
+      option += "=" + std::string(row.placeholder);
+    std::string placeholder_escaped;
+    for (char c : option)
+      placeholder_escaped += c == '|' ? std::string("\\|") : std::string(1, c);
+    auto general = row.render(defaults), special = row.render(linreg);
+    out += "| `" + placeholder_escaped + "` | " + cell(general) + " | " +
+           (row.name == "dataset" || special == general ? std::string("same") : cell(special)) +
+           " | " + std::string(row.help) + " |\n";
+  }
+  return out;
+}
+
+} // namespace tether

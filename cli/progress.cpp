@@ -1,0 +1,85 @@
+#include "cli/progress.hpp"
+
+#include "cli/summary.hpp"
+
+#include <cstdio>
+
+namespace tether {
+
+namespace {
+
+std::string format(const char* fmt, auto... xs) {
+  char buf[512];
+  std::snprintf(buf, sizeof(buf), fmt, xs...);
+  return buf;
+}
+
+/// 98123.4 -> "98,123"
+std::string thousands(double value) {
+  auto digits = std::to_string(static_cast<long long>(value + 0.5));
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0)
+      out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+} // namespace
+
+std::string banner(const job_config& cfg) {
+  const char* data = cfg.dataset == dataset_kind::linreg ? "synthetic linear regression"
+                     : cfg.dataset == dataset_kind::idx  ? "IDX"
+                                                         : "Fashion-MNIST";
+  std::string out = format("tether train: %s, model %s\n", data, cfg.model.c_str());
+  out += format("  %u workers, %u shards, %s, optimizer %s lr %g, batch %u per worker, %u epochs, "
+                "seed %llu\n",
+                cfg.workers, cfg.shards, cfg.consistency.c_str(), to_string(cfg.optimizer.kind),
+                static_cast<double>(cfg.optimizer.lr), cfg.batch, cfg.epochs,
+                static_cast<unsigned long long>(cfg.seed));
+  out += "  checkpoints in " + cfg.checkpoint_dir
+         + (cfg.checkpoint_every ? " every " + std::to_string(cfg.checkpoint_every) + " updates"
+                                 : std::string(" (final only)"))
+         + (cfg.resume ? ", resuming" : "") + "\n";
+  return out;
+}
+
+std::string progress_line(const job_config& cfg, const progress_point& p) {
+  std::string quality
+    = cfg.dataset == dataset_kind::linreg
+        ? format("test mse %.5f", p.test_mse)
+        : format("test acc %.4f", p.test_accuracy);
+  return format("epoch %5.2f  updates %7llu  loss %.4f  %s  samples/s %9s  staleness mean %.2f "
+                "max %llu  [%.1fs]\n",
+                p.epoch, static_cast<unsigned long long>(p.updates), p.train_loss,
+                quality.c_str(), thousands(p.samples_per_sec).c_str(), p.mean_staleness,
+                static_cast<unsigned long long>(p.max_staleness), p.wall_seconds);
+}
+
+std::string closing_lines(const job_config& cfg, const job_outcome& outcome) {
+  const auto& r = *outcome.report;
+  const auto& f = r.final_point;
+  std::string out = r.stopped_early ? "stopped: " : "done: ";
+  if (cfg.dataset == dataset_kind::linreg)
+    out += format("test mse %.6f, weights distance from least squares %.2e", f.test_mse,
+                  weights_distance(r.final_params, outcome.least_squares));
+  else
+    out += format("test accuracy %.4f on %zu test samples", f.test_accuracy, outcome.test_samples);
+  out += " (final checkpoint " + (r.checkpoint_path.empty() ? std::string("none") : r.checkpoint_path)
+         + ")\n";
+  out += format("  %llu updates, %s samples in %.2f s of training = %s samples/s; wall %.1f s\n",
+                static_cast<unsigned long long>(r.updates), thousands(r.samples).c_str(),
+                r.training_seconds,
+                thousands(r.training_seconds > 0 ? r.samples / r.training_seconds : 0).c_str(),
+                r.wall_seconds);
+  out += format("  staleness mean %.2f max %llu; restarts: worker %llu, shard %llu, "
+                "checkpointer %llu\n",
+                f.mean_staleness, static_cast<unsigned long long>(f.max_staleness),
+                static_cast<unsigned long long>(r.restarts.at("worker")),
+                static_cast<unsigned long long>(r.restarts.at("shard")),
+                static_cast<unsigned long long>(r.restarts.at("checkpointer")));
+  return out;
+}
+
+} // namespace tether

@@ -1,0 +1,102 @@
+#include "cli/summary.hpp"
+
+#include "cli/json.hpp"
+
+#include <cmath>
+
+namespace tether {
+
+namespace {
+
+const char* dataset_name(dataset_kind kind) {
+  switch (kind) {
+    case dataset_kind::fashion_mnist: return "fashion-mnist";
+    case dataset_kind::idx: return "idx";
+    case dataset_kind::linreg: return "linreg";
+  }
+  return "?";
+}
+
+void write_point(json_writer& w, const progress_point& p, bool regression) {
+  w.begin_object();
+  w.key("wall_seconds").number(p.wall_seconds);
+  w.key("training_seconds").number(p.training_seconds);
+  w.key("updates").unsigned_integer(p.updates);
+  w.key("epoch").number(p.epoch);
+  w.key("train_loss").number(p.train_loss);
+  w.key("test_loss").number(p.test_loss);
+  if (regression) {
+    w.key("test_accuracy").null();
+    w.key("test_mse").number(p.test_mse);
+  } else {
+    w.key("test_accuracy").number(p.test_accuracy);
+  }
+  w.key("samples_per_sec").number(p.samples_per_sec);
+  w.key("mean_staleness").number(p.mean_staleness);
+  w.key("max_staleness").unsigned_integer(p.max_staleness);
+  w.end_object();
+}
+
+} // namespace
+
+double weights_distance(const std::vector<float>& params, const std::vector<double>& ls) {
+  // The linear model's layout is layer0.weight {1, features} then layer0.bias {1}:
+  // the same order as least_squares' [w, b].
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < ls.size() && i < params.size(); ++i) {
+    diff += (params[i] - ls[i]) * (params[i] - ls[i]);
+    norm += ls[i] * ls[i];
+  }
+  return norm > 0 ? std::sqrt(diff / norm) : std::sqrt(diff);
+}
+
+std::string summary_json(const job_config& cfg, const job_outcome& outcome) {
+  const auto& r = *outcome.report;
+  const auto& f = r.final_point;
+  bool regression = cfg.dataset == dataset_kind::linreg;
+  json_writer w(2);
+  w.begin_object();
+  if (regression) {
+    w.key("test_accuracy").null();
+    w.key("test_mse").number(f.test_mse);
+    w.key("weights_distance").number(weights_distance(r.final_params, outcome.least_squares));
+  } else {
+    w.key("test_accuracy").number(f.test_accuracy);
+  }
+  w.key("test_loss").number(f.test_loss);
+  w.key("test_samples").unsigned_integer(outcome.test_samples);
+  w.key("final_train_loss").number(r.final_train_loss);
+  w.key("samples_per_sec").number(r.training_seconds > 0 ? r.samples / r.training_seconds : 0);
+  w.key("training_seconds").number(r.training_seconds);
+  w.key("wall_seconds").number(r.wall_seconds);
+  w.key("updates_applied").unsigned_integer(r.updates);
+  w.key("samples").unsigned_integer(r.samples);
+  w.key("mean_staleness").number(f.mean_staleness);
+  w.key("max_staleness").unsigned_integer(f.max_staleness);
+  w.key("restarts").begin_object();
+  for (const auto& [role, count] : r.restarts)
+    w.key(role).unsigned_integer(count);
+  w.end_object();
+  w.key("workers").unsigned_integer(cfg.workers);
+  w.key("shards").unsigned_integer(cfg.shards);
+  w.key("consistency").string(cfg.consistency);
+  w.key("epochs").unsigned_integer(cfg.epochs);
+  w.key("batch").unsigned_integer(cfg.batch);
+  w.key("model").string(cfg.model);
+  w.key("optimizer").string(to_string(cfg.optimizer.kind));
+  w.key("lr").number(cfg.optimizer.lr);
+  w.key("dataset").string(dataset_name(cfg.dataset));
+  w.key("train_samples").unsigned_integer(outcome.train_samples);
+  w.key("seed").unsigned_integer(cfg.seed);
+  w.key("checkpoint").string(r.checkpoint_path);
+  w.key("resumed_from").string(outcome.resumed_from);
+  w.key("stopped_early").boolean(r.stopped_early);
+  w.key("curve").begin_array();
+  for (const auto& p : r.curve)
+    write_point(w, p, regression);
+  w.end_array();
+  w.end_object();
+  return w.str() + "\n";
+}
+
+} // namespace tether

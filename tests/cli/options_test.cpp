@@ -1,0 +1,303 @@
+#include "cli/options.hpp"
+
+#include "cli/exit_codes.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace tether;
+
+namespace {
+
+result<parsed_command> parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "tether");
+  std::vector<const char*> argv;
+  for (auto& arg : args)
+    argv.push_back(arg.c_str());
+  return parse_command_line(static_cast<int>(argv.size()), argv.data());
+}
+
+job_config train(std::vector<std::string> args) {
+  args.insert(args.begin(), "train");
+  auto parsed = parse(args);
+  REQUIRE_MESSAGE(parsed.is_ok(), parsed.error().message());
+  CHECK(parsed->command == "train");
+  CHECK_FALSE(parsed->show_help);
+  return parsed->config;
+}
+
+/// The message of a failed `tether train args...`, which must be a usage error.
+std::string train_error(std::vector<std::string> args) {
+  args.insert(args.begin(), "train");
+  auto parsed = parse(args);
+  REQUIRE_FALSE(parsed.is_ok());
+  CHECK(parsed.error().code() == errc::invalid_argument);
+  CHECK(exit_code_for(parsed.error().code()) == exit_usage);
+  return parsed.error().message();
+}
+
+std::string value_of(const job_config& cfg, const std::string& name) {
+  std::istringstream lines(cfg.effective_options);
+  for (std::string line; std::getline(lines, line);)
+    if (line.starts_with(name + "="))
+      return line.substr(name.size() + 1);
+  FAIL("no line for " << name);
+  return {};
+}
+
+} // namespace
+
+TEST_CASE("every option accepts a good value, in both --name=value and --name value form") {
+  struct good {
+    std::string name, value;
+  };
+  std::vector<good> cases = {
+      {"dataset", "idx"},          {"data-dir", "/data/x"},
+      {"limit-train", "1000"},     {"model", "mlp:784,64,10"},
+      {"workers", "256"},          {"shards", "1"},
+      {"batch", "65536"},          {"lr", "0.25"},
+      {"optimizer", "adam"},       {"weight-decay", "0.0005"},
+      {"lr-schedule", "cosine"},   {"warmup", "100"},
+      {"epochs", "100000"},        {"seed", "18446744073709551615"},
+      {"consistency", "async"},    {"checkpoint-dir", "/tmp/c"},
+      {"checkpoint-every", "500"}, {"checkpoint-keep", "1"},
+      {"resume", "true"},          {"max-restarts", "0"},
+      {"restart-window", "2.5"},   {"eval-every", "0"},
+      {"summary", "out.json"},     {"quiet", "true"},
+  };
+  std::set<std::string> covered;
+  for (auto& c : cases) {
+    CAPTURE(c.name);
+    covered.insert(c.name);
+    CHECK(value_of(train({"--" + c.name + "=" + c.value}), c.name) == c.value);
+    if (c.value != "true") // flags never take the next argument
+      CHECK(value_of(train({"--" + c.name, c.value}), c.name) == c.value);
+  }
+  for (auto& row : train_options())
+    CHECK_MESSAGE(covered.count(std::string(row.name)) == 1, "no good-value case for ", row.name);
+  auto cfg = train({"--optimizer=momentum", "--lr", "0.5", "--weight-decay=1e-4", "--workers=8",
+                    "--restart-window=30", "--lr-schedule=cosine", "--warmup=7"});
+  CHECK(cfg.optimizer.kind == optimizer_kind::momentum);
+  CHECK(cfg.optimizer.lr == 0.5f);
+  CHECK(cfg.optimizer.weight_decay == 1e-4f);
+  CHECK(cfg.optimizer.schedule == lr_schedule::cosine);
+  CHECK(cfg.optimizer.warmup == 7);
+  CHECK(cfg.workers == 8);
+  CHECK(cfg.restart_window_seconds == 30.0);
+}
+
+TEST_CASE("flags take no value, or =true/=false") {
+  CHECK(train({"--resume"}).resume);
+  CHECK(train({"--quiet"}).quiet);
+  CHECK_FALSE(train({"--resume=false"}).resume);
+  CHECK(train({"--quiet=true"}).quiet);
+  CHECK(train_error({"--resume=maybe"}) == "--resume=maybe: expected true or false (or no "
+                                           "value, meaning true)");
+  CHECK(train_error({"--quiet", "false"}).starts_with("unexpected argument false"));
+}
+
+TEST_CASE("whole numbers reject signs, garbage, overflow and out-of-range values") {
+  CHECK(train_error({"--workers=abc"}) == "--workers=abc: expected a whole number from 1 to 256");
+  for (auto bad :
+       {"-1", "+1", "1.5", " 1", "1 ", "", "0x10", "4k", "0", "257", "99999999999999999999999"}) {
+    CAPTURE(bad);
+    CHECK(train_error({std::string("--workers=") + bad}) ==
+          std::string("--workers=") + bad + ": expected a whole number from 1 to 256");
+  }
+  CHECK(train_error({"--shards=0"}).starts_with("--shards=0: expected a whole number from 1"));
+  CHECK(train_error({"--batch=65537"}).starts_with("--batch=65537: "));
+  CHECK(train_error({"--epochs=0"}).starts_with("--epochs=0: "));
+  CHECK(train_error({"--checkpoint-keep=0"}).starts_with("--checkpoint-keep=0: "));
+  CHECK(train_error({"--seed=18446744073709551616"}).starts_with("--seed="));
+  CHECK(train_error({"--limit-train=-5"}).starts_with("--limit-train=-5: "));
+  CHECK(train_error({"--max-restarts=4294967296"}).starts_with("--max-restarts="));
+  for (auto name : {"warmup", "checkpoint-every", "eval-every"})
+    CHECK(train_error({std::string("--") + name + "=x"}).starts_with(std::string("--") + name));
+}
+
+TEST_CASE("real numbers reject nan, inf, garbage and out-of-range values") {
+  for (auto bad : {"nan", "NaN", "inf", "-inf", "infinity", "1e999", "abc", "", "0", "-0.1",
+                   "0x1p3", "1e-50", "0.1x", "+0.1"}) {
+    CAPTURE(bad);
+    CHECK(train_error({std::string("--lr=") + bad}) ==
+          std::string("--lr=") + bad + ": expected a finite number greater than 0");
+  }
+  CHECK(train({"--weight-decay=0"}).optimizer.weight_decay == 0.0f);
+  CHECK(train_error({"--weight-decay=-1"}) ==
+        "--weight-decay=-1: expected a finite number of at least 0");
+  CHECK(train_error({"--weight-decay=nan"}).starts_with("--weight-decay=nan: "));
+  CHECK(train_error({"--restart-window=0"}).starts_with("--restart-window=0: expected a finite"));
+  CHECK(train_error({"--restart-window=inf"}).starts_with("--restart-window=inf: "));
+}
+
+TEST_CASE("choices, model and paths are checked") {
+  CHECK(train({"--dataset=linreg"}).dataset == dataset_kind::linreg);
+  CHECK(train({"--dataset=fashion-mnist"}).dataset == dataset_kind::fashion_mnist);
+  CHECK(train_error({"--dataset=mnist"}) ==
+        "--dataset=mnist: expected fashion-mnist, idx or linreg");
+  CHECK(train_error({"--optimizer=rmsprop"}) ==
+        "--optimizer=rmsprop: expected sgd, momentum or adam");
+  CHECK(train_error({"--lr-schedule=step"}) == "--lr-schedule=step: expected constant or cosine");
+  CHECK(train_error({"--consistency=bsp"}) ==
+        "--consistency=bsp: only async is available in this version");
+  CHECK(train_error({"--consistency=ssp"}).ends_with("only async is available in this version"));
+  CHECK(train_error({"--consistency=eventual"}) == "--consistency=eventual: expected async");
+  CHECK(train({"--model=softmax"}).model == "softmax");
+  CHECK(train({"--model=linear"}).model == "linear");
+  CHECK(train_error({"--model=mlp:784,abc,10"}).starts_with("--model=mlp:784,abc,10: "));
+  CHECK(train_error({"--model=transformer"}).starts_with("--model=transformer: "));
+  CHECK(train_error({"--data-dir="}).starts_with("--data-dir=: expected a path"));
+  CHECK(train_error({"--checkpoint-dir="}).starts_with("--checkpoint-dir=: "));
+  CHECK(train({"--summary=s.json", "--summary="}).summary_path.empty());
+}
+
+TEST_CASE("unknown options, missing values and positional arguments are usage errors") {
+  CHECK(train_error({"--foo"}) == "unknown option --foo for tether train; see tether train --help");
+  CHECK(train_error({"--foo=1"}) == "unknown option --foo for tether train; see tether train "
+                                    "--help");
+  CHECK(train_error({"--wokers=3"}) == "unknown option --wokers for tether train (did you mean "
+                                       "--workers?); see tether train --help");
+  CHECK(train_error({"--epoch=3"}).find("did you mean --epochs?") != std::string::npos);
+  CHECK(train_error({"--limit=3"}).find("did you mean --limit-train?") != std::string::npos);
+  CHECK(train_error({"-workers=3"})
+            .starts_with("unknown option -workers for tether train "
+                         "(did you mean --workers?)"));
+  CHECK(train_error({"-x"}).starts_with("unknown option -x for tether train"));
+  CHECK(train_error({"data.csv"}) == "unexpected argument data.csv: tether train takes no "
+                                     "positional arguments; see tether train --help");
+  CHECK(train_error({"--"}).starts_with("unexpected argument --:"));
+  CHECK(train_error({"--workers"}) == "--workers needs a value: --workers=N");
+  CHECK(train_error({"--data-dir", "--workers=2"}) == "--data-dir needs a value: --data-dir=DIR");
+}
+
+TEST_CASE("a repeated option: the later one wins") {
+  auto cfg = train({"--workers=2", "--workers", "7", "--lr=0.3", "--lr=0.2"});
+  CHECK(cfg.workers == 7);
+  CHECK(cfg.optimizer.lr == 0.2f);
+}
+
+TEST_CASE("--dataset=linreg applies its defaults only to options not given") {
+  const job_config defaults;
+  auto plain = train({});
+  CHECK(plain.model == defaults.model);
+  CHECK(plain.optimizer.lr == defaults.optimizer.lr);
+  CHECK(plain.epochs == defaults.epochs);
+
+  auto linreg = train({"--dataset=linreg"});
+  CHECK(linreg.model == "linear");
+  CHECK(linreg.optimizer.kind == optimizer_kind::sgd);
+  CHECK(linreg.optimizer.lr == 0.05f);
+  CHECK(linreg.epochs == 10);
+  CHECK(linreg.batch == 32);
+  CHECK(linreg.workers == defaults.workers);
+
+  for (auto args : {std::vector<std::string>{"--dataset=linreg", "--lr=0.2", "--batch", "8",
+                                             "--optimizer=adam"},
+                    std::vector<std::string>{"--lr=0.2", "--optimizer=adam", "--batch=8",
+                                             "--dataset", "linreg"}}) {
+    auto cfg = train(args);
+    CHECK(cfg.optimizer.lr == 0.2f);
+    CHECK(cfg.batch == 8);
+    CHECK(cfg.optimizer.kind == optimizer_kind::adam);
+    CHECK(cfg.epochs == 10);
+    CHECK(cfg.model == "linear");
+  }
+  // Given explicitly with the general default's value: still explicit.
+  CHECK(train({"--dataset=linreg", "--epochs=3"}).epochs == 3);
+}
+
+TEST_CASE("--help and --version are detected at the top level and for train") {
+  auto top = parse({"--help"});
+  REQUIRE(top.is_ok());
+  CHECK(top->show_help);
+  CHECK(top->command.empty());
+  CHECK(parse({"-h"})->show_help);
+  CHECK(parse({"help"})->show_help);
+  CHECK(parse({"help", "train"})->command == "train");
+  auto version = parse({"--version"});
+  REQUIRE(version.is_ok());
+  CHECK(version->show_version);
+  CHECK_FALSE(version->show_help);
+  CHECK(version_text().starts_with("tether "));
+
+  for (auto args :
+       {std::vector<std::string>{"train", "--help"}, std::vector<std::string>{"train", "-h"},
+        std::vector<std::string>{"train", "--workers=abc", "--help"}}) {
+    auto parsed = parse(args);
+    REQUIRE(parsed.is_ok());
+    CHECK(parsed->command == "train");
+    CHECK(parsed->show_help);
+  }
+  CHECK_FALSE(parse({"train"})->show_help);
+
+  CHECK(parse({}).error().message() == "no command given; see tether --help");
+  CHECK(parse({"trian"}).error().message() ==
+        "unknown command trian (did you mean train?); see tether --help");
+  CHECK(parse({"serve"}).error().message() == "unknown command serve; see tether --help");
+  CHECK(parse({"--workers=2", "train"}).error().message() ==
+        "unknown option --workers for tether; see tether --help");
+}
+
+TEST_CASE("help text lists the commands, every option, its default and linreg default") {
+  CHECK(help_text("").find("train") != std::string::npos);
+  CHECK(help_text("").find("exit codes") != std::string::npos);
+  auto help = help_text("train");
+  const job_config defaults;
+  for (auto& row : train_options()) {
+    CAPTURE(row.name);
+    CHECK(help.find("--" + std::string(row.name)) != std::string::npos);
+    auto value = row.render(defaults);
+    CHECK(help.find("[default: " + (value.empty() ? std::string("(none)") : value)) !=
+          std::string::npos);
+  }
+  CHECK(help.find("[default: 0.1; with --dataset=linreg: 0.05]") != std::string::npos);
+  CHECK(help.find("[default: 3; with --dataset=linreg: 10]") != std::string::npos);
+  CHECK(help.find("with --dataset=linreg: linear]") != std::string::npos);
+  std::istringstream lines(help);
+  for (std::string line; std::getline(lines, line);)
+    CHECK_MESSAGE(line.size() <= 100, line);
+}
+
+TEST_CASE("effective options: every option, in table order, stored in the config") {
+  auto cfg = train({"--workers=4", "--summary=run.json"});
+  CHECK(cfg.effective_options == effective_options_text(cfg));
+  std::istringstream lines(cfg.effective_options);
+  size_t i = 0;
+  for (std::string line; std::getline(lines, line); ++i) {
+    REQUIRE(i < train_options().size());
+    CHECK(line.starts_with(std::string(train_options()[i].name) + "="));
+  }
+  CHECK(i == train_options().size());
+  CHECK(value_of(cfg, "workers") == "4");
+  CHECK(value_of(cfg, "summary") == "run.json");
+  CHECK(value_of(cfg, "lr") == "0.1");
+}
+
+TEST_CASE("exit codes for core error codes") {
+  CHECK(exit_code_for(errc::ok) == 0);
+  CHECK(exit_code_for(errc::invalid_argument) == 2);
+  CHECK(exit_code_for(errc::not_found) == 3);
+  CHECK(exit_code_for(errc::corrupt_data) == 3);
+  CHECK(exit_code_for(errc::mismatch) == 3);
+  CHECK(exit_code_for(errc::io_error) == 4);
+  CHECK(exit_code_for(errc::internal) == 1);
+  CHECK(exit_interrupted == 130);
+  CHECK(exit_restart_budget == 5);
+}
+
+#ifdef TETHER_SOURCE_DIR
+TEST_CASE("docs/cli.md carries the option table of the code") {
+  std::ifstream file(std::string(TETHER_SOURCE_DIR) + "/docs/cli.md");
+  REQUIRE(file.good());
+  std::stringstream text;
+  text << file.rdbuf();
+  CHECK_MESSAGE(text.str().find(options_markdown_table()) != std::string::npos,
+                "docs/cli.md is out of date; its option table must be:\n"
+                    << options_markdown_table());
+}
+#endif
