@@ -1,0 +1,186 @@
+#include "actors/cut.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <numeric>
+
+namespace tether {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<supervisor_state>*;
+using then_fn = void (*)(self_ptr, bool, bool);
+using namespace std::chrono_literals;
+
+struct gather {
+  cut_kind kind;
+  then_fn then;
+  supervisor_state::clock::time_point started;
+  size_t left = 0;
+  bool failed = false;
+  std::vector<std::vector<uint64_t>> clocks;
+  std::vector<shard_state> states;
+  uint64_t applied = 0, tau_max = 0;
+  double tau_sum = 0;
+};
+using gather_ptr = std::shared_ptr<gather>;
+
+void release_all(self_ptr self) {
+  for (auto& s : self->state.shards)
+    if (s)
+      self->send(s, release_atom_v);
+}
+
+void fail(self_ptr self, const gather_ptr& g, const caf::error& err) {
+  if (g->failed)
+    return;
+  g->failed = true;
+  release_all(self);
+  if (g->kind.final)
+    self->send(self->state.args.runner, point_atom_v,
+               "final cut failed (" + to_string(err) + "); retrying");
+  g->then(self, g->kind.final, false);
+}
+
+checkpoint_data make_checkpoint(const supervisor_state& st, const std::vector<uint64_t>& target,
+                                std::vector<shard_state> states) {
+  checkpoint_data c;
+  c.updates = std::accumulate(target.begin(), target.end(), uint64_t{0});
+  c.model = st.args.net->spec().to_string();
+  c.layout_fingerprint = st.args.net->layout().fingerprint();
+  c.total_params = st.args.net->layout().total;
+  c.optimizer = to_string(st.args.cfg.optimizer.kind);
+  c.consistency = st.args.cfg.consistency;
+  c.seed = st.args.cfg.seed;
+  c.worker_steps = target;
+  c.shards = std::move(states);
+  c.config = st.args.cfg.effective_options;
+  c.created_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+  return c;
+}
+
+void finish_cut(self_ptr self, const gather_ptr& g, std::vector<uint64_t> target) {
+  auto& st = self->state;
+  const auto& a = st.args;
+  std::vector<float> params(a.net->layout().total);
+  for (const auto& s : g->states)
+    std::copy(s.params.begin(), s.params.end(), params.begin() + s.range_begin);
+
+  progress_point p;
+  p.final = g->kind.final;
+  p.updates = std::accumulate(target.begin(), target.end(), uint64_t{0});
+  p.epoch = static_cast<double>(p.updates) / (a.steps_per_epoch * a.cfg.workers);
+  if (!st.recent_losses.empty())
+    p.train_loss = std::accumulate(st.recent_losses.begin(), st.recent_losses.end(), 0.0)
+                   / st.recent_losses.size();
+  p.mean_staleness = g->applied ? g->tau_sum / g->applied : 0.0;
+  p.max_staleness = g->tau_max;
+  if (g->kind.evaluate) {
+    model_workspace ws;
+    const auto& test = *a.data.test;
+    auto ev = a.net->evaluate(params, test.x, test.y, test.count, ws);
+    p.test_loss = ev.loss;
+    p.test_accuracy = ev.accuracy;
+    p.test_mse = ev.mse;
+  }
+  auto now = supervisor_state::clock::now();
+  release_all(self);
+  if (g->kind.evaluate && !st.training_ended)
+    st.paused += now - g->started;
+  auto end = st.training_ended ? st.training_end : now;
+  p.training_seconds = std::chrono::duration<double>(end - st.training_start - st.paused).count();
+  p.wall_seconds = std::chrono::duration<double>(now - a.job_start).count();
+  uint64_t started = std::accumulate(a.worker_start.begin(), a.worker_start.end(), uint64_t{0});
+  auto samples = (p.updates - std::min(p.updates, started)) * a.cfg.batch;
+  p.samples_per_sec = p.training_seconds > 0 ? samples / p.training_seconds : 0;
+
+  // The final cut often lands on the update count of the epoch-end point just taken:
+  // that point is then the final one, not a second point.
+  bool repeats_last = !st.report.curve.empty() && st.report.curve.back().updates == p.updates;
+  if (g->kind.final && repeats_last) {
+    p.wall_seconds = st.report.curve.back().wall_seconds;
+    st.report.curve.back() = p;
+  } else if (g->kind.evaluate) {
+    st.report.curve.push_back(p);
+    self->send(a.runner, point_atom_v, p);
+  }
+  if (g->kind.final) {
+    st.report.final_point = p;
+    st.report.final_params = std::move(params);
+    st.report.final_train_loss = p.train_loss;
+  }
+  if (!g->kind.checkpoint) {
+    g->then(self, g->kind.final, true);
+    return;
+  }
+  self->request(st.checkpointer, 120s, write_atom_v,
+                make_checkpoint(st, target, std::move(g->states)))
+    .then(
+      [=](const std::string& path) {
+        self->state.report.checkpoint_path = path;
+        self->state.report.checkpoint_error.clear();
+        g->then(self, g->kind.final, true);
+      },
+      [=](caf::error& err) {
+        auto msg = err.context().match_elements<std::string>()
+                     ? err.context().get_as<std::string>(0)
+                     : to_string(err);
+        self->state.report.checkpoint_error = msg;
+        self->send(self->state.args.runner, point_atom_v, "checkpoint failed: " + msg);
+        g->then(self, g->kind.final, false);
+      });
+}
+
+void request_cut(self_ptr self, const gather_ptr& g) {
+  auto& st = self->state;
+  std::vector<uint64_t> target(st.args.cfg.workers, 0);
+  for (const auto& c : g->clocks)
+    for (size_t w = 0; w < target.size() && w < c.size(); ++w)
+      target[w] = std::max(target[w], c[w]);
+  g->left = st.shards.size();
+  g->states.resize(st.shards.size());
+  for (size_t j = 0; j < st.shards.size(); ++j) {
+    self->request(st.shards[j], 30s, cut_atom_v, target)
+      .then(
+        [=](shard_state& s) {
+          if (g->failed)
+            return;
+          g->states[j] = std::move(s);
+          if (--g->left == 0)
+            finish_cut(self, g, target);
+        },
+        [=](caf::error& err) { fail(self, g, err); });
+  }
+}
+
+} // namespace
+
+void take_cut(self_ptr self, cut_kind kind, then_fn then) {
+  auto& st = self->state;
+  auto g = std::make_shared<gather>();
+  g->kind = kind;
+  g->then = then;
+  g->started = supervisor_state::clock::now();
+  g->left = st.shards.size();
+  g->clocks.resize(st.shards.size());
+  for (size_t j = 0; j < st.shards.size(); ++j) {
+    self->request(st.shards[j], 10s, hold_atom_v)
+      .then(
+        [=](std::vector<uint64_t>& clocks, uint64_t applied, double tau_sum, uint64_t tau_max) {
+          if (g->failed)
+            return;
+          g->clocks[j] = std::move(clocks);
+          g->applied += applied;
+          g->tau_sum += tau_sum;
+          g->tau_max = std::max(g->tau_max, tau_max);
+          if (--g->left == 0)
+            request_cut(self, g);
+        },
+        [=](caf::error& err) { fail(self, g, err); });
+  }
+}
+
+} // namespace tether

@@ -1,0 +1,36 @@
+// The messaging interfaces of tether's actors.
+//
+//   supervisor --spawns, monitors--> shards, workers, checkpointer
+//   worker  --pull / push-->  shard        (push answers with the fresh slice: fused push+pull)
+//   supervisor --hold, cut, release--> shard   (a consistent cut for checkpoints and evaluation)
+//   supervisor --write--> checkpointer
+#pragma once
+
+#include "messages/type_ids.hpp"
+
+#include <caf/all.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tether {
+
+/// A parameter shard. `hold` stops applying pushes (they queue) and answers the
+/// applied clock of every worker plus the staleness statistics (applied, tau sum,
+/// tau max); `cut(target)` applies queued pushes up to the target clocks, waiting
+/// for those still in flight, and answers the shard's state at exactly that cut;
+/// `release` applies the rest of the queue and resumes.
+using shard_actor = caf::typed_actor<
+  caf::replies_to<pull_atom, pull_request>::with<param_slice>,
+  caf::replies_to<push_atom, push_request>::with<param_slice>,
+  caf::replies_to<hold_atom>::with<std::vector<uint64_t>, uint64_t, double, uint64_t>,
+  caf::replies_to<cut_atom, std::vector<uint64_t>>::with<shard_state>,
+  caf::reacts_to<release_atom>>;
+
+/// The checkpointer: writes one checkpoint atomically, keeps the newest K, answers
+/// the path written.
+using checkpointer_actor
+  = caf::typed_actor<caf::replies_to<write_atom, checkpoint_data>::with<std::string>>;
+
+} // namespace tether

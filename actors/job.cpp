@@ -1,0 +1,133 @@
+#include "actors/job.hpp"
+
+#include "actors/job_setup.hpp"
+#include "actors/supervisor.hpp"
+#include "core/blas.hpp"
+
+#include <algorithm>
+#include <thread>
+
+namespace tether {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+/// job_control over the runner's scoped actor: asks the supervisor for its children.
+class runner_control : public job_control {
+public:
+  runner_control(caf::scoped_actor& self, caf::actor supervisor)
+    : self_(self), supervisor_(std::move(supervisor)) {
+  }
+
+  bool kill_worker(uint32_t index) override { return kill(index, true); }
+  bool kill_shard(uint32_t index) override { return kill(index, false); }
+
+private:
+  bool kill(uint32_t index, bool worker) {
+    bool killed = false;
+    self_->request(supervisor_, 5s, actors_atom_v)
+      .receive(
+        [&](const std::vector<caf::actor>& workers, const std::vector<caf::actor>& shards) {
+          const auto& group = worker ? workers : shards;
+          if (index < group.size() && group[index]) {
+            self_->send_exit(group[index], caf::exit_reason::kill);
+            killed = true;
+          }
+        },
+        [&](caf::error&) {});
+    return killed;
+  }
+
+  caf::scoped_actor& self_;
+  caf::actor supervisor_;
+};
+
+size_t scheduler_threads() {
+  return std::max<size_t>(2, std::thread::hardware_concurrency());
+}
+
+} // namespace
+
+job_outcome run_job(const job_config& cfg, const job_hooks& hooks) {
+  auto job_start_time = std::chrono::steady_clock::now();
+  auto note = [&](const std::string& line) {
+    if (hooks.on_message)
+      hooks.on_message(line);
+  };
+  use_single_threaded_blas();
+  job_outcome out;
+  auto prepared = prepare_job(cfg, note);
+  if (auto* err = std::get_if<setup_error>(&prepared)) {
+    out.failure = err->kind;
+    out.message = err->message;
+    return out;
+  }
+  auto& js = std::get<job_start>(prepared);
+  out.resumed_from = js.resumed_from;
+  out.train_samples = js.data.train->count;
+  out.test_samples = js.data.test->count;
+  out.least_squares = js.least_squares;
+
+  caf::actor_system_config sys_cfg;
+  sys_cfg.set("scheduler.max-threads", scheduler_threads());
+  sys_cfg.add_message_types<caf::id_block::tether>();
+  caf::actor_system sys{sys_cfg};
+  {
+    caf::scoped_actor self{sys};
+    supervisor_args args;
+    args.cfg = cfg;
+    args.net = js.net;
+    args.data = js.data;
+    args.ranges = js.ranges;
+    args.initial_shards = std::move(js.shards);
+    args.worker_start = js.worker_start;
+    args.total_steps = js.total_steps;
+    args.steps_per_epoch = js.steps_per_epoch;
+    args.job_start = job_start_time;
+    args.runner = caf::actor_cast<caf::actor>(self);
+    auto supervisor = sys.spawn(supervisor_behavior, std::move(args));
+    self->monitor(supervisor);
+    runner_control control{self, supervisor};
+    bool finished = false, stop_sent = false;
+    while (!finished) {
+      self->receive(
+        [&](point_atom, const progress_point& p) {
+          if (hooks.on_point)
+            hooks.on_point(p, control);
+        },
+        [&](point_atom, const std::string& line) { note(line); },
+        [&](finished_atom, job_report& report) {
+          out.report = std::move(report);
+          finished = true;
+        },
+        [&](caf::down_msg& dm) {
+          out.failure = job_failure::runtime;
+          out.message = "the supervisor stopped unexpectedly: " + to_string(dm.reason);
+          finished = true;
+        },
+        caf::after(100ms) >> [] {});
+      if (!finished && !stop_sent && hooks.stop_requested && hooks.stop_requested()) {
+        note("stopping: the workers finish their step, then the final checkpoint is written");
+        self->send(supervisor, stop_atom_v);
+        stop_sent = true;
+      }
+    }
+  }
+  if (out.failure == job_failure::none && out.report) {
+    const auto& r = *out.report;
+    if (r.budget_spent) {
+      out.failure = job_failure::budget;
+      out.message = r.failure;
+    } else if (!r.failure.empty()) {
+      out.failure = job_failure::runtime;
+      out.message = r.failure;
+    } else if (r.checkpoint_path.empty()) {
+      out.failure = job_failure::checkpoint;
+      out.message = "the final checkpoint could not be written: " + r.checkpoint_error;
+    }
+  }
+  return out;
+}
+
+} // namespace tether

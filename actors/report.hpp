@@ -1,0 +1,45 @@
+// What a job tells the outside while it runs (progress points) and when it ends (the
+// report). Plain data: cli/ prints and writes them (progress lines, --summary).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tether {
+
+/// One evaluation point: after an epoch, every --eval-every updates, and at the end.
+struct progress_point {
+  double wall_seconds = 0;     ///< since the job started (data loading included)
+  double training_seconds = 0; ///< training time so far, evaluation pauses excluded
+  uint64_t updates = 0;        ///< gradients applied to the whole model
+  double epoch = 0;            ///< updates / updates per epoch
+  double train_loss = 0;       ///< mean training loss of the last 100 steps
+  double test_loss = 0;
+  double test_accuracy = 0;    ///< whole test set; 0 for regression
+  double test_mse = 0;         ///< regression only
+  double samples_per_sec = 0;  ///< training samples / training_seconds so far
+  double mean_staleness = 0;   ///< tau in shard versions, over applied gradients so far
+  uint64_t max_staleness = 0;
+  bool final = false;          ///< the point of the final checkpoint
+};
+
+struct job_report {
+  std::vector<progress_point> curve;  ///< every point, the final one last
+  progress_point final_point;
+  std::vector<float> final_params;    ///< the parameters of the final checkpoint
+  uint64_t updates = 0;
+  uint64_t samples = 0;               ///< training samples processed in this run
+  double training_seconds = 0;
+  double wall_seconds = 0;
+  double final_train_loss = 0;
+  std::map<std::string, uint64_t> restarts{{"worker", 0}, {"shard", 0}, {"checkpointer", 0}};
+  std::string checkpoint_path;        ///< the final checkpoint; empty if none could be written
+  std::string checkpoint_error;       ///< why the last checkpoint write failed, if it did
+  bool stopped_early = false;         ///< a stop was asked for (signal)
+  std::string failure;                ///< empty on success; else what went wrong
+  bool budget_spent = false;          ///< the failure is a spent restart budget
+};
+
+} // namespace tether

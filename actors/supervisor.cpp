@@ -1,0 +1,320 @@
+#include "actors/supervisor.hpp"
+
+#include "actors/checkpointer.hpp"
+#include "actors/cut.hpp"
+#include "actors/shard.hpp"
+#include "actors/worker.hpp"
+#include "messages/checkpoint_file.hpp"
+
+#include <numeric>
+
+namespace tether {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<supervisor_state>*;
+using clock_type = supervisor_state::clock;
+
+// -- spawning -------------------------------------------------------------------
+
+void spawn_shard(self_ptr self, size_t j, shard_state state) {
+  auto& st = self->state;
+  auto core = shard_core::restore(std::move(state), st.args.cfg.optimizer, st.args.cfg.workers);
+  if (!core) {
+    // Only reachable with a checkpoint that passed its checksum but has the wrong sizes.
+    st.report.failure = "cannot restore shard " + std::to_string(j) + ": " + core.error().message();
+    return;
+  }
+  st.shards[j] = self->spawn<caf::monitored>(shard_behavior, std::move(*core));
+}
+
+void spawn_worker(self_ptr self, uint32_t i) {
+  auto& st = self->state;
+  const auto& a = st.args;
+  worker_args w;
+  w.id = i;
+  w.workers = a.cfg.workers;
+  w.batch = a.cfg.batch;
+  w.seed = a.cfg.seed;
+  w.start_clock = st.clocks[i];
+  w.total_steps = a.total_steps;
+  w.train = a.data.train;
+  w.net = a.net;
+  w.shards = st.shards;
+  w.ranges = a.ranges;
+  w.supervisor = caf::actor_cast<caf::actor>(self);
+  st.workers[i] = self->spawn<caf::monitored>(worker_behavior, std::move(w));
+  self->send(st.workers[i], start_atom_v);
+}
+
+void spawn_checkpointer(self_ptr self) {
+  auto& st = self->state;
+  st.checkpointer = self->spawn<caf::monitored + caf::detached>(
+    checkpointer_behavior, st.args.cfg.checkpoint_dir, st.args.cfg.checkpoint_keep);
+}
+
+// -- bookkeeping ----------------------------------------------------------------
+
+uint64_t updates(const supervisor_state& st) {
+  return std::accumulate(st.clocks.begin(), st.clocks.end(), uint64_t{0});
+}
+
+uint64_t updates_per_epoch(const supervisor_state& st) {
+  return st.args.steps_per_epoch * st.args.cfg.workers;
+}
+
+void send_to_children(self_ptr self, const caf::message& msg) {
+  for (auto& w : self->state.workers)
+    if (w)
+      self->send(w, msg);
+}
+
+void stop_everything(self_ptr self) {
+  auto& st = self->state;
+  st.stop_children = true;
+  for (auto& w : st.workers)
+    if (w)
+      self->send_exit(w, caf::exit_reason::user_shutdown);
+  for (auto& s : st.shards)
+    if (s)
+      self->send_exit(s, caf::exit_reason::user_shutdown);
+  if (st.checkpointer)
+    self->send_exit(st.checkpointer, caf::exit_reason::user_shutdown);
+}
+
+void finish(self_ptr self) {
+  auto& st = self->state;
+  auto now = clock_type::now();
+  if (!st.training_ended) {
+    st.training_end = now;
+    st.training_ended = true;
+  }
+  auto& r = st.report;
+  r.updates = updates(st);
+  uint64_t started = std::accumulate(st.args.worker_start.begin(), st.args.worker_start.end(),
+                                     uint64_t{0});
+  r.samples = (r.updates - std::min(r.updates, started)) * st.args.cfg.batch;
+  r.training_seconds = std::chrono::duration<double>(st.training_end - st.training_start
+                                                     - st.paused).count();
+  r.wall_seconds = std::chrono::duration<double>(now - st.args.job_start).count();
+  stop_everything(self);
+  self->send(st.args.runner, finished_atom_v, std::move(r));
+  self->quit();
+}
+
+void maybe_cut(self_ptr self);
+
+void after_cut(self_ptr self, bool was_final, bool ok) {
+  auto& st = self->state;
+  st.cutting = false;
+  if (was_final) {
+    if (ok || ++st.final_cut_failures >= 3) {
+      st.final_cut_done = true;
+      finish(self);
+      return;
+    }
+    // A shard failed during the final cut: try again once it is back.
+    self->delayed_send(self, std::chrono::milliseconds(300), tick_atom_v);
+    return;
+  }
+  maybe_cut(self);
+}
+
+/// Starts a cut when one is wanted and none is running; the final cut once every
+/// worker is done.
+void maybe_cut(self_ptr self) {
+  auto& st = self->state;
+  if (st.cutting || st.final_cut_done)
+    return;
+  bool all_done = std::all_of(st.done.begin(), st.done.end(), [](bool d) { return d; });
+  if (st.finishing && all_done) {
+    if (!st.training_ended) {
+      st.training_end = clock_type::now();
+      st.training_ended = true;
+    }
+    st.cutting = true;
+    take_cut(self, cut_kind{true, true, true}, after_cut);
+    return;
+  }
+  if (st.finishing || (!st.want_eval && !st.want_checkpoint))
+    return;
+  cut_kind kind{st.want_eval, st.want_checkpoint, false};
+  st.want_eval = st.want_checkpoint = false;
+  st.cutting = true;
+  take_cut(self, kind, after_cut);
+}
+
+void on_progress(self_ptr self, uint32_t id, uint64_t clock, float loss) {
+  auto& st = self->state;
+  if (id >= st.clocks.size())
+    return;
+  st.clocks[id] = std::max(st.clocks[id], clock);
+  st.recent_losses.push_back(loss);
+  if (st.recent_losses.size() > 100)
+    st.recent_losses.pop_front();
+  auto n = updates(st);
+  const auto& cfg = st.args.cfg;
+  if (n >= st.next_eval) {
+    st.want_eval = true;
+    auto epoch_end = (n / updates_per_epoch(st) + 1) * updates_per_epoch(st);
+    st.next_eval = cfg.eval_every > 0 ? std::min(epoch_end, (n / cfg.eval_every + 1) * cfg.eval_every)
+                                      : epoch_end;
+  }
+  if (cfg.checkpoint_every > 0 && n >= st.next_checkpoint) {
+    st.want_checkpoint = true;
+    st.next_checkpoint = (n / cfg.checkpoint_every + 1) * cfg.checkpoint_every;
+  }
+  maybe_cut(self);
+}
+
+void on_worker_done(self_ptr self, uint32_t id) {
+  auto& st = self->state;
+  if (id >= st.done.size())
+    return;
+  st.done[id] = true;
+  st.workers[id] = caf::actor{};
+  if (std::all_of(st.done.begin(), st.done.end(), [](bool d) { return d; }))
+    st.finishing = true;
+  maybe_cut(self);
+}
+
+/// Asks every worker to stop after its current step; the final cut follows.
+void begin_stop(self_ptr self) {
+  auto& st = self->state;
+  st.finishing = true;
+  send_to_children(self, caf::make_message(stop_atom_v));
+  maybe_cut(self);
+}
+
+// -- restarts -------------------------------------------------------------------
+
+/// Counts one restart; false when the budget (--max-restarts per --restart-window) is spent.
+bool spend_restart(self_ptr self, const std::string& who, const caf::error& reason) {
+  auto& st = self->state;
+  auto now = clock_type::now();
+  auto window = std::chrono::duration_cast<clock_type::duration>(
+    std::chrono::duration<double>(st.args.cfg.restart_window_seconds));
+  while (!st.restart_times.empty() && now - st.restart_times.front() > window)
+    st.restart_times.pop_front();
+  if (st.restart_times.size() >= st.args.cfg.max_restarts) {
+    if (st.report.failure.empty())
+      st.report.failure = "restart budget spent: " + who + " failed (" + to_string(reason) + ") after "
+                          + std::to_string(st.restart_times.size()) + " restarts within "
+                          + std::to_string(st.args.cfg.restart_window_seconds)
+                          + " s; raise --max-restarts or --restart-window, or look for the cause";
+    st.report.budget_spent = true;
+    return false;
+  }
+  st.restart_times.push_back(now);
+  return true;
+}
+
+/// The newest good checkpoint's state of shard j, else its state at job start.
+shard_state shard_restore_point(self_ptr self, size_t j) {
+  auto& st = self->state;
+  auto loaded = load_newest_good(st.args.cfg.checkpoint_dir);
+  if (loaded && loaded->data.layout_fingerprint == st.args.net->layout().fingerprint())
+    for (auto& s : loaded->data.shards)
+      if (s.range_begin == st.args.ranges[j].begin && s.range_end == st.args.ranges[j].end) {
+        s.index = static_cast<uint32_t>(j);
+        return std::move(s);
+      }
+  return st.args.initial_shards[j];
+}
+
+void on_down(self_ptr self, caf::down_msg& dm) {
+  auto& st = self->state;
+  if (st.stop_children)
+    return;
+  for (uint32_t i = 0; i < st.workers.size(); ++i) {
+    if (st.workers[i] && dm.source == st.workers[i].address()) {
+      st.workers[i] = caf::actor{};
+      if (!dm.reason || st.done[i])
+        return;
+      if (!spend_restart(self, "worker " + std::to_string(i), dm.reason)) {
+        st.done[i] = true;
+        begin_stop(self);
+        return;
+      }
+      ++st.report.restarts["worker"];
+      if (!st.finishing)
+        spawn_worker(self, i);
+      else
+        on_worker_done(self, i);
+      return;
+    }
+  }
+  for (size_t j = 0; j < st.shards.size(); ++j) {
+    if (st.shards[j] && dm.source == st.shards[j].address()) {
+      if (!spend_restart(self, "shard " + std::to_string(j), dm.reason)) {
+        begin_stop(self);
+        return;
+      }
+      ++st.report.restarts["shard"];
+      spawn_shard(self, j, shard_restore_point(self, j));
+      send_to_children(self, caf::make_message(shards_atom_v, st.shards));
+      return;
+    }
+  }
+  if (st.checkpointer && dm.source == st.checkpointer.address()) {
+    if (!spend_restart(self, "checkpointer", dm.reason)) {
+      begin_stop(self);
+      return;
+    }
+    ++st.report.restarts["checkpointer"];
+    spawn_checkpointer(self);
+  }
+}
+
+} // namespace
+
+caf::behavior supervisor_behavior(self_ptr self, supervisor_args args) {
+  auto& st = self->state;
+  st.args = std::move(args);
+  const auto& a = st.args;
+  st.shards.resize(a.ranges.size());
+  st.workers.resize(a.cfg.workers);
+  st.clocks = a.worker_start;
+  st.done.assign(a.cfg.workers, false);
+  auto n = updates(st);
+  st.next_eval = a.cfg.eval_every > 0 ? (n / a.cfg.eval_every + 1) * a.cfg.eval_every : 0;
+  st.next_eval = std::min(st.next_eval ? st.next_eval : UINT64_MAX,
+                          (n / updates_per_epoch(st) + 1) * updates_per_epoch(st));
+  st.next_checkpoint
+    = a.cfg.checkpoint_every > 0 ? (n / a.cfg.checkpoint_every + 1) * a.cfg.checkpoint_every : 0;
+  self->set_down_handler([=](caf::down_msg& dm) { on_down(self, dm); });
+  spawn_checkpointer(self);
+  for (size_t j = 0; j < a.ranges.size(); ++j)
+    spawn_shard(self, j, a.initial_shards[j]);
+  st.training_start = clock_type::now();
+  for (uint32_t i = 0; i < a.cfg.workers; ++i) {
+    if (st.clocks[i] >= a.total_steps)
+      st.done[i] = true;
+    else
+      spawn_worker(self, i);
+  }
+  if (std::all_of(st.done.begin(), st.done.end(), [](bool d) { return d; })) {
+    st.finishing = true;
+    self->send(self, tick_atom_v);
+  }
+  return {
+    [=](progress_atom, uint32_t id, uint64_t clock, float loss) {
+      on_progress(self, id, clock, loss);
+    },
+    [=](done_atom, uint32_t id, uint64_t) { on_worker_done(self, id); },
+    [=](shards_atom) { return self->state.shards; },
+    [=](stop_atom) {
+      self->state.report.stopped_early = true;
+      begin_stop(self);
+    },
+    [=](tick_atom) { maybe_cut(self); },
+    [=](actors_atom) {
+      std::vector<caf::actor> shards;
+      for (auto& s : self->state.shards)
+        shards.push_back(caf::actor_cast<caf::actor>(s));
+      return caf::make_message(self->state.workers, shards);
+    },
+  };
+}
+
+} // namespace tether

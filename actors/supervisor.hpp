@@ -1,0 +1,76 @@
+// The supervisor: owns the job. Spawns the shards, the workers and the checkpointer,
+// monitors them and restarts what fails (one-for-one, within a restart budget), counts
+// updates, takes consistent cuts for evaluation and checkpoints, and tells the job
+// runner about progress and the end.
+//
+//   training --all workers done, or stop--> finishing (final cut: evaluation and the
+//   final checkpoint) --> finished (report sent to the runner, every child stopped)
+//
+// A cut: hold every shard (pushes queue), read their applied clocks, ask each for its
+// state at the elementwise maximum of those clocks (every gradient a worker sent to
+// one shard is then in all of them), release. Evaluation happens while held, so its
+// time is not training time; the checkpoint is written after the release.
+#pragma once
+
+#include "actors/interfaces.hpp"
+#include "actors/job_config.hpp"
+#include "actors/report.hpp"
+#include "core/dataset.hpp"
+#include "core/model.hpp"
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace tether {
+
+struct supervisor_args {
+  job_config cfg;
+  std::shared_ptr<const model> net;
+  train_test data;
+  std::vector<key_range> ranges;
+  std::vector<shard_state> initial_shards; ///< per shard: fresh or from the resumed checkpoint
+  std::vector<uint64_t> worker_start;      ///< per worker: batches already done
+  uint64_t total_steps = 0;                ///< batches per worker in the whole job
+  uint64_t steps_per_epoch = 0;            ///< batches per worker per epoch
+  std::chrono::steady_clock::time_point job_start;
+  caf::actor runner;                       ///< gets (point_atom, progress_point) and
+                                           ///< (finished_atom, job_report)
+};
+
+struct supervisor_state {
+  static inline const char* name = "tether.supervisor";
+  using clock = std::chrono::steady_clock;
+
+  supervisor_args args;
+  std::vector<shard_actor> shards;
+  std::vector<caf::actor> workers;
+  checkpointer_actor checkpointer;
+
+  std::vector<uint64_t> clocks;      ///< per worker: batches completed (reported)
+  std::vector<bool> done;
+  std::deque<float> recent_losses;   ///< the last 100 steps' losses
+  uint64_t next_eval = 0, next_checkpoint = 0;
+
+  bool cutting = false, want_eval = false, want_checkpoint = false;
+  bool finishing = false, final_cut_done = false, stop_children = false;
+  int final_cut_failures = 0;
+
+  clock::time_point training_start, training_end;
+  bool training_ended = false;
+  clock::duration paused{0};
+
+  std::deque<clock::time_point> restart_times;
+  job_report report;
+};
+
+caf::behavior supervisor_behavior(caf::stateful_actor<supervisor_state>* self,
+                                  supervisor_args args);
+
+} // namespace tether
+
+// Local-only messages to the job runner: never cross a process boundary.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tether::progress_point)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tether::job_report)

@@ -1,0 +1,132 @@
+#include "actors/worker.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace tether {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<worker_state>*;
+
+void pull_all(self_ptr self);
+void step(self_ptr self);
+
+void finish(self_ptr self) {
+  auto& st = self->state;
+  self->send(st.args.supervisor, done_atom_v, st.args.id, st.clock);
+  self->quit();
+}
+
+/// A shard did not answer: wait a little, then ask the supervisor for the current
+/// shard handles (it restarts failed shards) and start the step again from a pull.
+void recover(self_ptr self, const caf::error&) {
+  auto& st = self->state;
+  if (st.recovering)
+    return;
+  st.recovering = true;
+  ++st.round;
+  self->delayed_send(self, std::chrono::milliseconds(100), retry_atom_v);
+}
+
+void store_slice(worker_state& st, size_t s, const param_slice& p) {
+  const auto& r = st.args.ranges[s];
+  std::copy_n(p.values.begin(), std::min(p.values.size(), r.size()), st.params.begin() + r.begin);
+  st.versions[s] = p.version;
+}
+
+void pull_all(self_ptr self) {
+  auto& st = self->state;
+  st.outstanding = st.args.shards.size();
+  auto round = st.round;
+  for (size_t s = 0; s < st.args.shards.size(); ++s) {
+    self->request(st.args.shards[s], st.args.request_timeout, pull_atom_v,
+                  pull_request{st.args.id, st.clock})
+      .then(
+        [=](const param_slice& p) {
+          auto& st = self->state;
+          if (round != st.round)
+            return;
+          store_slice(st, s, p);
+          if (--st.outstanding == 0)
+            step(self);
+        },
+        [=](caf::error& err) {
+          if (round == self->state.round)
+            recover(self, err);
+        });
+  }
+}
+
+void step(self_ptr self) {
+  auto& st = self->state;
+  if (st.stopping || st.clock >= st.args.total_steps) {
+    finish(self);
+    return;
+  }
+  const auto& a = st.args;
+  auto spe = st.sampler->steps_per_epoch();
+  auto idx = st.sampler->batch_indices(st.clock / spe, a.id, st.clock % spe);
+  gather_batch(*a.train, idx, st.x, st.y);
+  st.last_loss = a.net->loss_and_gradient(st.params, st.x, st.y, idx.size(), st.grad, st.ws);
+  st.outstanding = a.shards.size();
+  auto round = st.round;
+  for (size_t s = 0; s < a.shards.size(); ++s) {
+    const auto& r = a.ranges[s];
+    push_request push{a.id, st.clock, st.versions[s], r.begin,
+                      std::vector<float>(st.grad.begin() + r.begin, st.grad.begin() + r.end)};
+    self->request(a.shards[s], a.request_timeout, push_atom_v, std::move(push))
+      .then(
+        [=](const param_slice& p) {
+          auto& st = self->state;
+          if (round != st.round)
+            return;
+          store_slice(st, s, p);
+          if (--st.outstanding == 0) {
+            ++st.clock;
+            self->send(st.args.supervisor, progress_atom_v, st.args.id, st.clock, st.last_loss);
+            step(self);
+          }
+        },
+        [=](caf::error& err) {
+          if (round == self->state.round)
+            recover(self, err);
+        });
+  }
+}
+
+} // namespace
+
+caf::behavior worker_behavior(self_ptr self, worker_args args) {
+  auto& st = self->state;
+  st.sampler.emplace(args.train->count, args.workers, args.batch, args.seed);
+  st.clock = args.start_clock;
+  st.params.assign(args.net->layout().total, 0.0f);
+  st.grad.assign(args.net->layout().total, 0.0f);
+  st.versions.assign(args.shards.size(), 0);
+  st.args = std::move(args);
+  return {
+    [=](start_atom) { pull_all(self); },
+    [=](stop_atom) { self->state.stopping = true; },
+    [=](retry_atom) {
+      auto& st = self->state;
+      self->request(st.args.supervisor, st.args.request_timeout, shards_atom_v)
+        .then(
+          [=](const std::vector<shard_actor>& shards) {
+            auto& st = self->state;
+            st.args.shards = shards;
+            st.recovering = false;
+            if (st.stopping)
+              finish(self);
+            else
+              pull_all(self);
+          },
+          [=](caf::error&) {
+            // The supervisor is gone or busy: try again later.
+            self->delayed_send(self, std::chrono::milliseconds(500), retry_atom_v);
+          });
+    },
+  };
+}
+
+} // namespace tether

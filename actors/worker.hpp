@@ -1,0 +1,62 @@
+// The worker actor: trains on its partition of every epoch.
+//
+//   joining --pulls answered--> training --clock == total or stop--> done
+//      ^                           |
+//      +------ a shard failed -----+   (wait, ask the supervisor for the shard list,
+//                                       pull everything again, redo the same clock)
+//
+// One step: gather batch `clock` of this worker's partition, forward/backward on the
+// parameters in hand, push each shard its gradient slice; each push answers with
+// the shard's fresh slice (fused push+pull), so the next step starts when all shards
+// have answered. After each step the worker reports (clock, loss) to the supervisor.
+// The compute runs inside the handler: one step is about a millisecond.
+#pragma once
+
+#include "actors/interfaces.hpp"
+#include "core/dataset.hpp"
+#include "core/layout.hpp"
+#include "core/model.hpp"
+#include "core/sampler.hpp"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace tether {
+
+struct worker_args {
+  uint32_t id = 0;
+  uint32_t workers = 1;
+  uint32_t batch = 64;
+  uint64_t seed = 1;
+  uint64_t start_clock = 0;  ///< batches already done (resume, restart)
+  uint64_t total_steps = 0;  ///< batches to do in the whole job
+  std::shared_ptr<const dataset> train;
+  std::shared_ptr<const model> net;
+  std::vector<shard_actor> shards;
+  std::vector<key_range> ranges;
+  caf::actor supervisor;
+  std::chrono::milliseconds request_timeout{30000};
+};
+
+struct worker_state {
+  static inline const char* name = "tether.worker";
+
+  worker_args args;
+  std::optional<epoch_sampler> sampler;
+  uint64_t clock = 0;
+  uint64_t round = 0;          ///< bumps on every recovery; stale replies are ignored
+  size_t outstanding = 0;      ///< shard replies still awaited in this round-trip
+  bool recovering = false;
+  bool stopping = false;
+  std::vector<float> params;   ///< the full vector, assembled from the slices
+  std::vector<uint64_t> versions; ///< per shard: version of the slice in hand
+  std::vector<float> grad, x, y;
+  model_workspace ws;
+  float last_loss = 0;
+};
+
+caf::behavior worker_behavior(caf::stateful_actor<worker_state>* self, worker_args args);
+
+} // namespace tether
