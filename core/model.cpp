@@ -183,12 +183,16 @@ void model::init_params(std::span<float> params, uint64_t seed) const {
 
 // ---- forward and backward -------------------------------------------------------
 //
-// Layer l (0-based) maps A_l (batch x sizes[l]) to A_{l+1} (batch x sizes[l+1]):
-//   Z = A_l * W_l^T + b_l   (W_l: sizes[l+1] x sizes[l], row-major)
-//   A_{l+1} = relu(Z) for hidden layers, Z (logits or prediction) for the last.
-// ws.activations[l + 1] holds A_{l+1}; A_0 is the caller's x (never copied).
-// ws.deltas[l + 1] holds d(mean loss)/dZ of layer l; the 1/batch of the mean is
-// folded into the head's delta, so no later product needs to scale.
+// Activations are stored feature-major (transposed): A_l^T is width x batch. With the
+// caller's x batch-major, this makes every product a good shape for sgemm (measured
+// about 3% faster than batch-major for mlp:784,256,128,10 at batch 64) and makes the
+// bias add and the bias gradient run along contiguous rows.
+// Layer l (0-based) maps A_l to A_{l+1}, W_l is sizes[l+1] x sizes[l] row-major:
+//   Z^T = W_l * A_l^T + b_l (per row)   [sizes[l+1] x batch]
+//   A_{l+1}^T = relu(Z^T) for hidden layers, Z^T (logits or prediction) for the last.
+// ws.activations[l + 1] holds A_{l+1}^T; A_0 is the caller's x (never copied).
+// ws.deltas[l] holds (d mean loss / d Z of layer l-1)^T; the head's delta is written
+// over the last output. The 1/batch of the mean is folded into the head's delta.
 
 namespace {
 
@@ -197,49 +201,49 @@ void ensure(std::vector<float>& v, size_t n) {
     v.resize(n); // grows only when the batch grows; no allocation in steady state
 }
 
-/// z[batch x n] += b (per row); then relu when `relu`.
-void add_bias(float* __restrict z, const float* __restrict b, size_t batch, size_t n, bool relu) {
-  for (size_t r = 0; r < batch; ++r) {
-    float* __restrict row = z + r * n;
+/// zt[n x batch] += b (b[o] along row o); then relu when `relu`.
+void add_bias(float* __restrict zt, const float* __restrict b, size_t n, size_t batch, bool relu) {
+  for (size_t o = 0; o < n; ++o) {
+    float* __restrict row = zt + o * batch;
+    const float bo = b[o];
     if (relu) {
-      for (size_t j = 0; j < n; ++j)
-        row[j] = std::max(row[j] + b[j], 0.0f);
+      for (size_t r = 0; r < batch; ++r)
+        row[r] = std::max(row[r] + bo, 0.0f);
     } else {
-      for (size_t j = 0; j < n; ++j)
-        row[j] += b[j];
+      for (size_t r = 0; r < batch; ++r)
+        row[r] += bo;
     }
   }
 }
 
-/// Softmax cross-entropy over rows of logits z[batch x k] with class labels y.
-/// Adds the summed loss and the count of argmax hits; when `delta` is set, overwrites z
-/// with (softmax - onehot) * scale.
-void softmax_head(float* __restrict z, const float* y, size_t batch, size_t k, float scale,
+/// Softmax cross-entropy over the columns of logits zt[k x batch] with class labels y.
+/// Adds the summed loss and the count of argmax hits; when `delta` is set, overwrites
+/// zt with (softmax - onehot) * scale.
+void softmax_head(float* __restrict zt, const float* y, size_t k, size_t batch, float scale,
                   bool delta, double& loss_sum, size_t& correct) {
   for (size_t r = 0; r < batch; ++r) {
-    float* __restrict row = z + r * k;
     const auto label = static_cast<size_t>(y[r]);
     assert(y[r] >= 0 && label < k);
     size_t best = 0;
     for (size_t j = 1; j < k; ++j)
-      if (row[j] > row[best])
+      if (zt[j * batch + r] > zt[best * batch + r])
         best = j;
-    const float max = row[best];
-    const float z_label = row[label];
+    const float max = zt[best * batch + r];
+    const float z_label = zt[label * batch + r];
     float sum = 0;
     for (size_t j = 0; j < k; ++j) {
-      const float e = std::exp(row[j] - max);
+      const float e = std::exp(zt[j * batch + r] - max); // stable: every exponent <= 0
       sum += e;
       if (delta)
-        row[j] = e;
+        zt[j * batch + r] = e;
     }
     loss_sum += std::log(static_cast<double>(sum)) - static_cast<double>(z_label - max);
     correct += best == label ? 1 : 0;
     if (delta) {
       const float f = scale / sum;
       for (size_t j = 0; j < k; ++j)
-        row[j] *= f;
-      row[label] -= scale;
+        zt[j * batch + r] *= f;
+      zt[label * batch + r] -= scale;
     }
   }
 }
@@ -257,21 +261,21 @@ double squared_head(float* h, const float* y, size_t batch, float scale, bool de
   return sum;
 }
 
-/// Runs all layers on `batch` rows of x; returns the last layer's output buffer.
+/// Runs all layers on `batch` rows of x; returns the last layer's output (outputs x batch).
 float* forward(const std::vector<size_t>& sizes, const param_layout& layout, const float* params,
                const float* x, size_t batch, model_workspace& ws) {
   const size_t layers = sizes.size() - 1;
   if (ws.activations.size() < layers + 1)
     ws.activations.resize(layers + 1);
-  const float* in = x;
   for (size_t l = 0; l < layers; ++l) {
     auto& out = ws.activations[l + 1];
-    ensure(out, batch * sizes[l + 1]);
+    ensure(out, sizes[l + 1] * batch);
     const float* w = params + layout.tensors[2 * l].offset;
     const float* b = params + layout.tensors[2 * l + 1].offset;
-    gemm(false, true, batch, sizes[l + 1], sizes[l], 1.0f, in, w, 0.0f, out.data());
-    add_bias(out.data(), b, batch, sizes[l + 1], l + 1 < layers);
-    in = out.data();
+    // Z^T = W * A^T: the first layer reads x (batch x in) transposed.
+    const float* in = l == 0 ? x : ws.activations[l].data();
+    gemm(false, l == 0, sizes[l + 1], batch, sizes[l], 1.0f, w, in, 0.0f, out.data());
+    add_bias(out.data(), b, sizes[l + 1], batch, l + 1 < layers);
   }
   return ws.activations[layers].data();
 }
@@ -292,7 +296,7 @@ float model::loss_and_gradient(std::span<const float> params, std::span<const fl
   double loss = 0;
   if (head_ == model_head::softmax_cross_entropy) {
     size_t correct = 0;
-    softmax_head(out, y.data(), batch, outputs(), scale, true, loss, correct);
+    softmax_head(out, y.data(), outputs(), batch, scale, true, loss, correct);
     loss /= static_cast<double>(batch);
   } else {
     loss = squared_head(out, y.data(), batch, scale, true) / (2.0 * static_cast<double>(batch));
@@ -300,33 +304,34 @@ float model::loss_and_gradient(std::span<const float> params, std::span<const fl
 
   if (ws.deltas.size() < layers + 1)
     ws.deltas.resize(layers + 1);
-  const float* delta = out; // d loss / dZ of layer l: batch x sizes[l + 1]
+  const float* delta = out; // (d loss / dZ of layer l)^T: sizes[l + 1] x batch
   for (size_t l = layers; l-- > 0;) {
     const size_t n_out = sizes[l + 1];
     const size_t n_in = sizes[l];
-    const float* a_in = l == 0 ? x.data() : ws.activations[l].data();
     const auto& wt = layout_.tensors[2 * l];
     const auto& bt = layout_.tensors[2 * l + 1];
-    // dW[n_out x n_in] = delta^T * A_l
-    gemm(true, false, n_out, n_in, batch, 1.0f, delta, a_in, 0.0f, grad.data() + wt.offset);
-    // db[n_out] = column sums of delta
+    // dW[n_out x n_in] = delta^T * A_l; A_l is x itself (batch-major) for the first layer.
+    const float* a_in = l == 0 ? x.data() : ws.activations[l].data();
+    gemm(false, l != 0, n_out, n_in, batch, 1.0f, delta, a_in, 0.0f, grad.data() + wt.offset);
+    // db[n_out] = row sums of delta^T
     float* __restrict gb = grad.data() + bt.offset;
-    std::fill_n(gb, n_out, 0.0f);
-    for (size_t r = 0; r < batch; ++r) {
-      const float* __restrict row = delta + r * n_out;
-      for (size_t j = 0; j < n_out; ++j)
-        gb[j] += row[j];
+    for (size_t o = 0; o < n_out; ++o) {
+      const float* __restrict row = delta + o * batch;
+      float sum = 0;
+      for (size_t r = 0; r < batch; ++r)
+        sum += row[r];
+      gb[o] = sum;
     }
     if (l == 0)
       break; // no gradient with respect to the data
-    // dA_l[batch x n_in] = delta * W_l, then through the ReLU of A_l.
+    // dA_l^T[n_in x batch] = W_l^T * delta^T, then through the ReLU of A_l.
     auto& next = ws.deltas[l];
-    ensure(next, batch * n_in);
-    gemm(false, false, batch, n_in, n_out, 1.0f, delta, params.data() + wt.offset, 0.0f,
+    ensure(next, n_in * batch);
+    gemm(true, false, n_in, batch, n_out, 1.0f, params.data() + wt.offset, delta, 0.0f,
          next.data());
     const float* __restrict a = ws.activations[l].data();
     float* __restrict d = next.data();
-    for (size_t i = 0; i < batch * n_in; ++i)
+    for (size_t i = 0; i < n_in * batch; ++i)
       d[i] = a[i] > 0.0f ? d[i] : 0.0f;
     delta = next.data();
   }
@@ -349,7 +354,7 @@ evaluation model::evaluate(std::span<const float> params, std::span<const float>
     const size_t n = std::min(chunk, count - begin);
     float* out = forward(spec_.sizes, layout_, params.data(), x.data() + begin * inputs(), n, ws);
     if (head_ == model_head::softmax_cross_entropy)
-      softmax_head(out, y.data() + begin, n, outputs(), 1.0f, false, loss_sum, correct);
+      softmax_head(out, y.data() + begin, outputs(), n, 1.0f, false, loss_sum, correct);
     else
       sq_sum += squared_head(out, y.data() + begin, n, 1.0f, false);
   }

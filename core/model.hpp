@@ -47,10 +47,11 @@ result<model_spec> complete_spec(model_spec spec, size_t features, size_t classe
 /// Buffers only grow (to the largest batch seen), so steady-state calls allocate nothing.
 /// activations[l] (l >= 1) is the output of dense layer l-1; the input x is never
 /// copied, so activations[0] stays empty. deltas[l] is d(mean loss)/d(pre-activation)
-/// of hidden layer l-1; the last layer's delta is written over its output in place.
+/// of layer l-1; the last layer's delta is written over its output in place.
+/// Both are stored transposed (feature-major, width x batch): see core/model.cpp.
 struct model_workspace {
-  std::vector<std::vector<float>> activations; ///< per layer, batch x width
-  std::vector<std::vector<float>> deltas;      ///< per layer, batch x width
+  std::vector<std::vector<float>> activations; ///< per layer, width x batch
+  std::vector<std::vector<float>> deltas;      ///< per layer, width x batch
   std::vector<float> scratch;
 };
 
