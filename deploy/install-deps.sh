@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# Installs every Debian package tether needs to build, test and train.
+# Installs every Debian 12 package tether needs to build, test and train (not CUDA: optional,
+# the build is CPU-only without nvcc). Each package matches a find_* in cmake/dependencies.cmake,
+# messages/CMakeLists.txt or tests/CMakeLists.txt.
 # Idempotent: packages already present are left alone, so a second run is quick.
 # Usage: deploy/install-deps.sh   (as root, or with sudo available)
 set -euo pipefail
 
 packages=(
-  # toolchain
-  g++ cmake ninja-build pkg-config git ca-certificates
-  # libraries
+  # toolchain (C is enabled too: Cap'n Proto's CMake config needs it; gcc comes with g++)
+  g++ cmake ninja-build pkg-config
+  # libraries: CAF 0.17.6 (core, io, openssl), Cap'n Proto 0.9.2 (capnp compiler + library),
+  # Boost 1.74 headers, doctest, OpenBLAS, zlib, OpenSSL
   libcaf-dev capnproto libcapnp-dev libboost-dev doctest-dev
   libopenblas-dev zlib1g-dev libssl-dev
   # data: Fashion-MNIST as IDX .gz files under /usr/share/datasets/fashion-mnist
   dataset-fashion-mnist
-  # test helpers: the checkpoint-format test reads files with python3
+  # test helpers
   python3
 )
 
@@ -28,12 +31,20 @@ if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 
-echo "install-deps: installing ${missing[*]}"
+command -v apt-get >/dev/null || {
+  echo "install-deps: missing ${missing[*]}, and no apt-get: install them by hand (Debian 12 names)" >&2
+  exit 1
+}
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then
   command -v sudo >/dev/null || { echo "install-deps: not root and no sudo; run as root" >&2; exit 1; }
   sudo_cmd=(sudo)
 fi
+echo "install-deps: installing ${missing[*]}"
+# No questions asked (CI has no stdin); apt-get update first: a fresh machine has no package lists.
 export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -q
-"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+apt_opts=(-q -o Dpkg::Use-Pty=0 -o DPkg::Lock::Timeout=300) # wait for a busy apt (cloud VMs)
+"${sudo_cmd[@]}" apt-get "${apt_opts[@]}" update
+"${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get "${apt_opts[@]}" install -y --no-install-recommends "${missing[@]}"
+echo "install-deps: done"

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 machine to a trained model: installs what is missing,
+# builds ./build (Release), then runs the default job, `tether train` on Fashion-MNIST.
+# Usage: deploy/train.sh [tether train options...]   e.g. deploy/train.sh --epochs=1
+# tether runs in the caller's directory, so relative paths in the options (and the default
+# ./checkpoints) mean what they say there.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bash "$root/deploy/install-deps.sh"
+bash "$root/deploy/build.sh" tether
+echo "train: $root/build/cli/tether train $*"
+exec "$root/build/cli/tether" train "$@"
