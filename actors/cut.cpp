@@ -116,13 +116,17 @@ void finish_cut(self_ptr self, const gather_ptr& g, std::vector<uint64_t> target
     g->then(self, g->kind.final, true);
     return;
   }
+  // The write happens after the release and outside the cut: training goes on while
+  // the checkpointer writes. Only the final cut waits for its file.
+  bool final = g->kind.final;
   self->request(st.checkpointer, 120s, write_atom_v,
                 make_checkpoint(st, target, std::move(g->states)))
     .then(
       [=](const std::string& path) {
         self->state.report.checkpoint_path = path;
         self->state.report.checkpoint_error.clear();
-        g->then(self, g->kind.final, true);
+        if (final)
+          g->then(self, true, true);
       },
       [=](caf::error& err) {
         auto msg = err.context().match_elements<std::string>()
@@ -130,8 +134,11 @@ void finish_cut(self_ptr self, const gather_ptr& g, std::vector<uint64_t> target
                      : to_string(err);
         self->state.report.checkpoint_error = msg;
         self->send(self->state.args.runner, point_atom_v, "checkpoint failed: " + msg);
-        g->then(self, g->kind.final, false);
+        if (final)
+          g->then(self, true, false);
       });
+  if (!final)
+    g->then(self, false, true);
 }
 
 void request_cut(self_ptr self, const gather_ptr& g) {

@@ -104,6 +104,8 @@ job_outcome run_job(const job_config& cfg, const job_hooks& hooks) {
         [&](caf::down_msg& dm) {
           out.failure = job_failure::runtime;
           out.message = "the supervisor stopped unexpectedly: " + to_string(dm.reason);
+          // Its children may be left running; do not wait for them at shutdown.
+          sys.await_actors_before_shutdown(false);
           finished = true;
         },
         caf::after(100ms) >> [] {});

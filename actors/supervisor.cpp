@@ -283,6 +283,11 @@ caf::behavior supervisor_behavior(self_ptr self, supervisor_args args) {
   st.next_checkpoint
     = a.cfg.checkpoint_every > 0 ? (n / a.cfg.checkpoint_every + 1) * a.cfg.checkpoint_every : 0;
   self->set_down_handler([=](caf::down_msg& dm) { on_down(self, dm); });
+  // An error message nobody asked for (CAF sends one back for a message a child did
+  // not understand) must not end the job: the default handler would quit.
+  self->set_error_handler([=](caf::error& err) {
+    self->send(self->state.args.runner, point_atom_v, "supervisor ignored an error: " + to_string(err));
+  });
   spawn_checkpointer(self);
   for (size_t j = 0; j < a.ranges.size(); ++j)
     spawn_shard(self, j, a.initial_shards[j]);

@@ -108,6 +108,14 @@ caf::behavior worker_behavior(self_ptr self, worker_args args) {
   return {
     [=](start_atom) { pull_all(self); },
     [=](stop_atom) { self->state.stopping = true; },
+    [=](shards_atom, const std::vector<shard_actor>& shards) {
+      // The supervisor replaced a failed shard: start this step again from a pull.
+      auto& st = self->state;
+      st.args.shards = shards;
+      ++st.round;
+      st.recovering = false;
+      pull_all(self);
+    },
     [=](retry_atom) {
       auto& st = self->state;
       self->request(st.args.supervisor, st.args.request_timeout, shards_atom_v)
