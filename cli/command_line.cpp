@@ -120,6 +120,10 @@ result<parsed_command> parse_train(int argc, const char* const* argv, int first)
                       "linreg default of --" + std::string(row.name) + ": " + st.message()};
     }
   }
+  // An optimizer chosen without --lr gets its own learning rate (sgd's 0.1 would make
+  // Adam diverge; Adam's 0.001 would make SGD crawl).
+  if (given.count("optimizer") != 0 && given.count("lr") == 0)
+    cfg.optimizer.lr = default_lr(cfg.optimizer.kind);
   cfg.effective_options = effective_options_text(cfg);
   return out;
 }

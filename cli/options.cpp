@@ -196,7 +196,7 @@ std::vector<option_spec> make_train_options() {
   rows.push_back(whole_option("batch", "B", "minibatch size per worker and step",
                               TETHER_FIELD(batch), 1, 65536));
   rows.push_back(
-      real_option("lr", "X", "base learning rate", TETHER_FIELD(optimizer.lr), 0.0, false));
+      real_option("lr", "X", "base learning rate (when only --optimizer is given: sgd 0.1, momentum 0.02, adam 0.001)", TETHER_FIELD(optimizer.lr), 0.0, false));
   rows.push_back({"optimizer", "sgd|momentum|adam",
                   "server-side optimizer (momentum 0.9; adam 0.9, 0.999, 1e-8)",
                   [](const job_config& cfg) { return std::string(to_string(cfg.optimizer.kind)); },

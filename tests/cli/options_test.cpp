@@ -255,7 +255,7 @@ TEST_CASE("help text lists the commands, every option, its default and linreg de
     CHECK(help.find("[default: " + (value.empty() ? std::string("(none)") : value)) !=
           std::string::npos);
   }
-  CHECK(help.find("[default: 0.1; with --dataset=linreg: 0.05]") != std::string::npos);
+  CHECK(help.find("[default: 0.001; with --dataset=linreg: 0.05]") != std::string::npos);
   CHECK(help.find("[default: 3; with --dataset=linreg: 10]") != std::string::npos);
   CHECK(help.find("with --dataset=linreg: linear]") != std::string::npos);
   std::istringstream lines(help);
@@ -275,7 +275,16 @@ TEST_CASE("effective options: every option, in table order, stored in the config
   CHECK(i == train_options().size());
   CHECK(value_of(cfg, "workers") == "4");
   CHECK(value_of(cfg, "summary") == "run.json");
-  CHECK(value_of(cfg, "lr") == "0.1");
+  CHECK(value_of(cfg, "lr") == "0.001");
+}
+
+TEST_CASE("an optimizer given without --lr gets its own learning rate") {
+  CHECK(train({"--optimizer=sgd"}).optimizer.lr == doctest::Approx(0.1));
+  CHECK(train({"--optimizer=momentum"}).optimizer.lr == doctest::Approx(0.02));
+  CHECK(train({"--optimizer=adam"}).optimizer.lr == doctest::Approx(0.001));
+  CHECK(train({"--optimizer=sgd", "--lr=0.3"}).optimizer.lr == doctest::Approx(0.3));
+  CHECK(train({"--lr=0.3", "--optimizer=sgd"}).optimizer.lr == doctest::Approx(0.3));
+  CHECK(train({}).optimizer.kind == optimizer_kind::adam);
 }
 
 TEST_CASE("exit codes for core error codes") {
