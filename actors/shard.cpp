@@ -62,7 +62,7 @@ shard_actor::behavior_type shard_behavior(self_ptr self, shard_core core) {
       auto applied = st.core->apply(push);
       if (!applied)
         return to_error(applied.error());
-      return st.core->slice();
+      return st.core->slice_into(std::move(push.grad));
     },
     [=](hold_atom) -> caf::result<std::vector<uint64_t>, uint64_t, double, uint64_t> {
       auto& st = self->state;

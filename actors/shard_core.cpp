@@ -57,6 +57,11 @@ param_slice shard_core::slice() const {
   return param_slice{version_, range_.begin, params_};
 }
 
+param_slice shard_core::slice_into(std::vector<float> buffer) const {
+  buffer.assign(params_.begin(), params_.end());
+  return param_slice{version_, range_.begin, std::move(buffer)};
+}
+
 shard_state shard_core::snapshot() const {
   shard_state s;
   s.index = index_;

@@ -43,6 +43,9 @@ public:
   result<bool> apply(const push_request& push);
 
   param_slice slice() const;
+  /// The same as slice(), reusing `buffer`'s memory (the applied push's gradient), so
+  /// that a push+pull allocates nothing in steady state.
+  param_slice slice_into(std::vector<float> buffer) const;
   shard_state snapshot() const;
 
   uint32_t index() const { return index_; }

@@ -29,10 +29,12 @@ void recover(self_ptr self, const caf::error&) {
   self->delayed_send(self, std::chrono::milliseconds(100), retry_atom_v);
 }
 
-void store_slice(worker_state& st, size_t s, const param_slice& p) {
+/// Copies a shard's slice into the full vector and keeps its memory for the next push.
+void store_slice(worker_state& st, size_t s, param_slice& p) {
   const auto& r = st.args.ranges[s];
   std::copy_n(p.values.begin(), std::min(p.values.size(), r.size()), st.params.begin() + r.begin);
   st.versions[s] = p.version;
+  st.spare[s] = std::move(p.values);
 }
 
 void pull_all(self_ptr self) {
@@ -43,7 +45,7 @@ void pull_all(self_ptr self) {
     self->request(st.args.shards[s], st.args.request_timeout, pull_atom_v,
                   pull_request{st.args.id, st.clock})
       .then(
-        [=](const param_slice& p) {
+        [=](param_slice& p) {
           auto& st = self->state;
           if (round != st.round)
             return;
@@ -73,11 +75,12 @@ void step(self_ptr self) {
   auto round = st.round;
   for (size_t s = 0; s < a.shards.size(); ++s) {
     const auto& r = a.ranges[s];
-    push_request push{a.id, st.clock, st.versions[s], r.begin,
-                      std::vector<float>(st.grad.begin() + r.begin, st.grad.begin() + r.end)};
+    auto& slice = st.spare[s];
+    slice.assign(st.grad.begin() + r.begin, st.grad.begin() + r.end);
+    push_request push{a.id, st.clock, st.versions[s], r.begin, std::move(slice)};
     self->request(a.shards[s], a.request_timeout, push_atom_v, std::move(push))
       .then(
-        [=](const param_slice& p) {
+        [=](param_slice& p) {
           auto& st = self->state;
           if (round != st.round)
             return;
@@ -104,6 +107,7 @@ caf::behavior worker_behavior(self_ptr self, worker_args args) {
   st.params.assign(args.net->layout().total, 0.0f);
   st.grad.assign(args.net->layout().total, 0.0f);
   st.versions.assign(args.shards.size(), 0);
+  st.spare.resize(args.shards.size());
   st.args = std::move(args);
   return {
     [=](start_atom) { pull_all(self); },

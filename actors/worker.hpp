@@ -53,6 +53,8 @@ struct worker_state {
   std::vector<float> params;   ///< the full vector, assembled from the slices
   std::vector<uint64_t> versions; ///< per shard: version of the slice in hand
   std::vector<float> grad, x, y;
+  /// per shard: a buffer for the next gradient slice (the last reply's memory)
+  std::vector<std::vector<float>> spare;
   model_workspace ws;
   float last_loss = 0;
 };
