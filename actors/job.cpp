@@ -65,6 +65,7 @@ job_outcome run_job(const job_config& cfg, const job_hooks& hooks) {
   }
   auto& js = std::get<job_start>(prepared);
   out.resumed_from = js.resumed_from;
+  out.model = js.net->spec().to_string();
   out.train_samples = js.data.train->count;
   out.test_samples = js.data.test->count;
   out.least_squares = js.least_squares;

@@ -38,6 +38,7 @@ struct job_outcome {
   std::string message;             ///< what failed and what to do, when failure != none
   std::optional<job_report> report;  ///< set once training started (also after a failure)
   std::string resumed_from;        ///< the checkpoint a --resume started from
+  std::string model;               ///< the model spec completed from the data
   size_t train_samples = 0, test_samples = 0;
   std::vector<double> least_squares; ///< linreg: the closed-form [w, b]
 };

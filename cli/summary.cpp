@@ -82,7 +82,7 @@ std::string summary_json(const job_config& cfg, const job_outcome& outcome) {
   w.key("consistency").string(cfg.consistency);
   w.key("epochs").unsigned_integer(cfg.epochs);
   w.key("batch").unsigned_integer(cfg.batch);
-  w.key("model").string(cfg.model);
+  w.key("model").string(outcome.model);
   w.key("optimizer").string(to_string(cfg.optimizer.kind));
   w.key("lr").number(cfg.optimizer.lr);
   w.key("dataset").string(dataset_name(cfg.dataset));

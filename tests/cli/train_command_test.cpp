@@ -264,3 +264,30 @@ TEST_CASE("SIGINT writes a final checkpoint, exits 130, and --resume finishes th
 }
 
 TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("binary");
+
+TEST_CASE("the summary file has every key docs/cli.md lists") {
+  temp_dir dir;
+  auto r = run({"train", "--dataset=linreg", "--epochs=2", "--checkpoint-dir=" + (dir / "ck"),
+                "--summary=" + (dir / "s.json")});
+  REQUIRE(r.exit_code == 0);
+  auto summary = slurp(dir / "s.json");
+  auto doc = slurp(std::string(TETHER_SOURCE_DIR) + "/docs/cli.md");
+  auto section = doc.substr(doc.find("## Summary file"));
+  std::istringstream lines(section);
+  int keys = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("| `"))
+      continue;
+    auto key = line.substr(3, line.find('`', 3) - 3);
+    CAPTURE(key);
+    CHECK(contains(summary, "\"" + key + "\":"));
+    ++keys;
+  }
+  CHECK(keys >= 25);
+  CHECK(contains(summary, "\"test_accuracy\": null"));
+  CHECK(contains(summary, "\"model\": \"linear:20,1\""));
+}
+
+TEST_SUITE_END();
