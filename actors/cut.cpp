@@ -21,9 +21,21 @@ struct gather {
   bool failed = false;
   std::vector<std::vector<uint64_t>> clocks;
   std::vector<shard_state> states;
-  uint64_t applied = 0, tau_max = 0;
-  double tau_sum = 0;
+  shard_stats stats; ///< summed over shards (max for the maxima)
 };
+
+void add_stats(shard_stats& sum, const shard_stats& s) {
+  sum.applied += s.applied;
+  sum.duplicates += s.duplicates;
+  sum.tau_sum += s.tau_sum;
+  sum.tau_max = std::max(sum.tau_max, s.tau_max);
+  sum.max_clock_gap = std::max(sum.max_clock_gap, s.max_clock_gap);
+  sum.answers += s.answers;
+  if (sum.tau_histogram.size() < s.tau_histogram.size())
+    sum.tau_histogram.resize(s.tau_histogram.size(), 0);
+  for (size_t t = 0; t < s.tau_histogram.size(); ++t)
+    sum.tau_histogram[t] += s.tau_histogram[t];
+}
 using gather_ptr = std::shared_ptr<gather>;
 
 void release_all(self_ptr self) {
@@ -46,12 +58,12 @@ void fail(self_ptr self, const gather_ptr& g, const caf::error& err) {
 checkpoint_data make_checkpoint(const supervisor_state& st, const std::vector<uint64_t>& target,
                                 std::vector<shard_state> states) {
   checkpoint_data c;
-  c.updates = std::accumulate(target.begin(), target.end(), uint64_t{0});
+  c.updates = updates_of(st.args.cfg, target);
   c.model = st.args.net->spec().to_string();
   c.layout_fingerprint = st.args.net->layout().fingerprint();
   c.total_params = st.args.net->layout().total;
   c.optimizer = to_string(st.args.cfg.optimizer.kind);
-  c.consistency = st.args.cfg.consistency;
+  c.consistency = to_string(st.args.cfg.consistency.model);
   c.seed = st.args.cfg.seed;
   c.worker_steps = target;
   c.shards = std::move(states);
@@ -71,13 +83,25 @@ void finish_cut(self_ptr self, const gather_ptr& g, std::vector<uint64_t> target
 
   progress_point p;
   p.final = g->kind.final;
-  p.updates = std::accumulate(target.begin(), target.end(), uint64_t{0});
-  p.epoch = static_cast<double>(p.updates) / (a.steps_per_epoch * a.cfg.workers);
+  p.updates = updates_of(a.cfg, target);
+  p.epoch = static_cast<double>(p.updates) / a.updates_per_epoch;
   if (!st.recent_losses.empty())
     p.train_loss = std::accumulate(st.recent_losses.begin(), st.recent_losses.end(), 0.0)
                    / st.recent_losses.size();
-  p.mean_staleness = g->applied ? g->tau_sum / g->applied : 0.0;
-  p.max_staleness = g->tau_max;
+  const auto& stats = g->stats;
+  p.mean_staleness = stats.applied ? stats.tau_sum / stats.applied : 0.0;
+  p.max_staleness = stats.tau_max;
+  p.max_clock_gap = stats.max_clock_gap;
+  p.blocked_seconds = std::accumulate(st.blocked.begin(), st.blocked.end(), 0.0);
+  {
+    uint64_t fastest = 0, slowest = UINT64_MAX;
+    for (size_t w = 0; w < st.clocks.size(); ++w)
+      if (!st.done[w]) {
+        fastest = std::max(fastest, st.clocks[w]);
+        slowest = std::min(slowest, st.clocks[w]);
+      }
+    p.clock_lag = slowest == UINT64_MAX ? 0 : fastest - slowest;
+  }
   if (g->kind.evaluate) {
     model_workspace ws;
     const auto& test = *a.data.test;
@@ -94,7 +118,8 @@ void finish_cut(self_ptr self, const gather_ptr& g, std::vector<uint64_t> target
   p.training_seconds = std::chrono::duration<double>(end - st.training_start - st.paused).count();
   p.wall_seconds = std::chrono::duration<double>(now - a.job_start).count();
   uint64_t started = std::accumulate(a.worker_start.begin(), a.worker_start.end(), uint64_t{0});
-  auto samples = (p.updates - std::min(p.updates, started)) * a.cfg.batch;
+  uint64_t batches = std::accumulate(target.begin(), target.end(), uint64_t{0});
+  auto samples = (batches - std::min(batches, started)) * a.cfg.batch;
   p.samples_per_sec = p.training_seconds > 0 ? samples / p.training_seconds : 0;
 
   // The final cut often lands on the update count of the epoch-end point just taken:
@@ -108,6 +133,7 @@ void finish_cut(self_ptr self, const gather_ptr& g, std::vector<uint64_t> target
     self->send(a.runner, point_atom_v, p);
   }
   if (g->kind.final) {
+    st.report.staleness_histogram = stats.tau_histogram;
     st.report.final_point = p;
     st.report.final_params = std::move(params);
     st.report.final_train_loss = p.train_loss;
@@ -176,13 +202,11 @@ void take_cut(self_ptr self, cut_kind kind, then_fn then) {
   for (size_t j = 0; j < st.shards.size(); ++j) {
     self->request(st.shards[j], 10s, hold_atom_v)
       .then(
-        [=](std::vector<uint64_t>& clocks, uint64_t applied, double tau_sum, uint64_t tau_max) {
+        [=](std::vector<uint64_t>& clocks, const shard_stats& stats) {
           if (g->failed)
             return;
           g->clocks[j] = std::move(clocks);
-          g->applied += applied;
-          g->tau_sum += tau_sum;
-          g->tau_max = std::max(g->tau_max, tau_max);
+          add_stats(g->stats, stats);
           if (--g->left == 0)
             request_cut(self, g);
         },

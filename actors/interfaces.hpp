@@ -16,17 +16,20 @@
 
 namespace tether {
 
-/// A parameter shard. `hold` stops applying pushes (they queue) and answers the
-/// applied clock of every worker plus the staleness statistics (applied, tau sum,
-/// tau max); `cut(target)` applies queued pushes up to the target clocks, waiting
-/// for those still in flight, and answers the shard's state at exactly that cut;
-/// `release` applies the rest of the queue and resumes.
+/// A parameter shard. Pulls and pushes are answered when the consistency model allows
+/// (deferred, never slept on). `hold` stops applying pushes (they queue) and answers
+/// the applied clock of every worker plus the shard's statistics; `cut(target)` applies
+/// queued pushes up to the target clocks, waiting for those still in flight, and
+/// answers the shard's state at exactly that cut; `release` applies the rest of the
+/// queue and resumes. `leave` and `join` change the set of live workers.
 using shard_actor = caf::typed_actor<
   caf::replies_to<pull_atom, pull_request>::with<param_slice>,
   caf::replies_to<push_atom, push_request>::with<param_slice>,
-  caf::replies_to<hold_atom>::with<std::vector<uint64_t>, uint64_t, double, uint64_t>,
+  caf::replies_to<hold_atom>::with<std::vector<uint64_t>, shard_stats>,
   caf::replies_to<cut_atom, std::vector<uint64_t>>::with<shard_state>,
-  caf::reacts_to<release_atom>>;
+  caf::reacts_to<release_atom>,
+  caf::reacts_to<leave_atom, uint32_t>,
+  caf::reacts_to<join_atom, uint32_t, uint64_t>>;
 
 /// The checkpointer: writes one checkpoint atomically, keeps the newest K, answers
 /// the path written.

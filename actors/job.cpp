@@ -78,6 +78,8 @@ job_outcome run_job(const job_config& cfg, const job_hooks& hooks) {
     caf::scoped_actor self{sys};
     supervisor_args args;
     args.cfg = cfg;
+    args.cfg.optimizer = js.optimizer;
+    args.updates_per_epoch = js.updates_per_epoch;
     args.net = js.net;
     args.data = js.data;
     args.ranges = js.ranges;

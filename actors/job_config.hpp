@@ -3,10 +3,12 @@
 // read it. Plain data, no CAF.
 #pragma once
 
+#include "core/consistency.hpp"
 #include "core/optimizer.hpp"
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace tether {
 
@@ -47,7 +49,14 @@ struct job_config {
   // cluster in one process
   uint32_t workers = 2;
   uint32_t shards = 2;
-  std::string consistency = "async";
+  consistency_config consistency;          ///< model, staleness bound, lr rule, DC lambda
+  // heterogeneity, made reproducible (seeded)
+  struct straggler {
+    uint32_t worker = 0;
+    double factor = 1;                     ///< the worker's step takes factor x its compute time
+  };
+  std::vector<straggler> stragglers;
+  double step_jitter = 0;                  ///< extra per-step wait, uniform in [0, x] x compute time
   // checkpoints
   std::string checkpoint_dir = "./checkpoints";
   uint64_t checkpoint_every = 0;           ///< updates between checkpoints; 0: only the final one

@@ -127,6 +127,16 @@ prepare_job(const job_config& cfg, const std::function<void(const std::string&)>
   js.ranges = split_ranges(layout.total, cfg.shards);
   js.steps_per_epoch = train.count / (size_t{cfg.workers} * cfg.batch);
   js.total_steps = js.steps_per_epoch * cfg.epochs;
+  js.updates_per_epoch = cfg.consistency.model == consistency_model::bsp
+                           ? js.steps_per_epoch
+                           : js.steps_per_epoch * cfg.workers;
+  js.optimizer = cfg.optimizer;
+  js.optimizer.total_updates = js.updates_per_epoch * cfg.epochs;
+  for (const auto& s : cfg.stragglers)
+    if (s.worker >= cfg.workers)
+      return fail(job_failure::usage, "--straggler=" + std::to_string(s.worker)
+                                        + ":...: there are only " + std::to_string(cfg.workers)
+                                        + " workers, numbered from 0");
 
   // The checkpoint directory.
   if (auto st = check_writable_dir(cfg.checkpoint_dir); !st)

@@ -22,6 +22,8 @@ struct job_start {
   std::vector<uint64_t> worker_start;    ///< per worker: batches already done
   uint64_t steps_per_epoch = 0;
   uint64_t total_steps = 0;              ///< per worker
+  uint64_t updates_per_epoch = 0;        ///< bsp: steps_per_epoch; else x workers
+  optimizer_config optimizer;            ///< the job's, with the cosine horizon filled in
   std::string resumed_from;
   std::vector<double> least_squares;     ///< linreg only
 };

@@ -22,6 +22,9 @@ struct progress_point {
   double samples_per_sec = 0;  ///< training samples / training_seconds so far
   double mean_staleness = 0;   ///< tau in shard versions, over applied gradients so far
   uint64_t max_staleness = 0;
+  uint64_t max_clock_gap = 0;  ///< worker clocks: max over answers of c - slowest live clock
+  uint64_t clock_lag = 0;      ///< worker clocks: fastest minus slowest live worker now
+  double blocked_seconds = 0;  ///< all workers together, waiting for answers so far
   bool final = false;          ///< the point of the final checkpoint
 };
 
@@ -35,6 +38,9 @@ struct job_report {
   double wall_seconds = 0;
   double final_train_loss = 0;
   std::map<std::string, uint64_t> restarts{{"worker", 0}, {"shard", 0}, {"checkpointer", 0}};
+  std::vector<uint64_t> staleness_histogram; ///< [tau] -> gradient applications (all shards)
+  uint64_t clock_lag_max = 0;         ///< largest fastest-minus-slowest clock difference seen
+  double blocked_seconds = 0;         ///< all workers together
   std::string checkpoint_path;        ///< the final checkpoint; empty if none could be written
   std::string checkpoint_error;       ///< why the last checkpoint write failed, if it did
   bool stopped_early = false;         ///< a stop was asked for (signal)

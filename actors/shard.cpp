@@ -5,9 +5,38 @@ namespace tether {
 namespace {
 
 using self_ptr = shard_actor::stateful_pointer<shard_actor_state>;
+using reply_promise = shard_actor_state::reply_promise;
 
 caf::error to_error(const status& st) {
   return caf::make_error(caf::sec::invalid_argument, st.message());
+}
+
+/// Answers every waiting worker the consistency model now allows.
+void answer_ready(self_ptr self) {
+  auto& st = self->state;
+  for (size_t i = 0; i < st.waiting.size();) {
+    auto& w = st.waiting[i];
+    if (st.core->may_answer(w.worker, w.clock)) {
+      w.reply.deliver(st.core->answer(w.worker, w.clock, std::move(w.buffer)));
+      st.waiting[i] = std::move(st.waiting.back());
+      st.waiting.pop_back();
+    } else {
+      ++i;
+    }
+  }
+}
+
+/// Takes one push: applies it (or adds it to the BSP round), then the worker waits for
+/// the parameters of its next clock.
+void take_push(self_ptr self, push_request& push, reply_promise reply) {
+  auto& st = self->state;
+  auto taken = st.core->push(push);
+  if (!taken) {
+    reply.deliver(to_error(taken.error()));
+    return;
+  }
+  st.waiting.push_back({push.worker, push.clock + 1, std::move(push.grad), std::move(reply)});
+  answer_ready(self);
 }
 
 bool cut_reached(const shard_actor_state& st) {
@@ -18,7 +47,7 @@ bool cut_reached(const shard_actor_state& st) {
   return true;
 }
 
-/// While a cut is pending, applies the queued pushes it needs (in arrival order) and
+/// While a cut is pending, takes the queued pushes it needs (in arrival order) and
 /// answers the cut once every target clock is reached.
 void advance_cut(self_ptr self) {
   auto& st = self->state;
@@ -27,11 +56,7 @@ void advance_cut(self_ptr self) {
   for (auto i = st.queue.begin(); i != st.queue.end();) {
     auto w = i->push.worker;
     if (w < st.cut->target.size() && i->push.clock < st.cut->target[w]) {
-      auto applied = st.core->apply(i->push);
-      if (applied)
-        i->reply.deliver(st.core->slice());
-      else
-        i->reply.deliver(to_error(applied.error()));
+      take_push(self, i->push, std::move(i->reply));
       i = st.queue.erase(i);
     } else {
       ++i;
@@ -48,27 +73,27 @@ void advance_cut(self_ptr self) {
 shard_actor::behavior_type shard_behavior(self_ptr self, shard_core core) {
   self->state.core.emplace(std::move(core));
   return {
-    [=](pull_atom, const pull_request&) -> caf::result<param_slice> {
-      return self->state.core->slice();
+    [=](pull_atom, const pull_request& pull) -> caf::result<param_slice> {
+      auto rp = self->make_response_promise<param_slice>();
+      self->state.waiting.push_back({pull.worker, pull.clock, {}, rp});
+      answer_ready(self);
+      return rp;
     },
     [=](push_atom, push_request& push) -> caf::result<param_slice> {
       auto& st = self->state;
+      auto rp = self->make_response_promise<param_slice>();
       if (st.held) {
-        auto rp = self->make_response_promise<param_slice>();
         st.queue.push_back({std::move(push), rp});
         advance_cut(self);
-        return rp;
+      } else {
+        take_push(self, push, rp);
       }
-      auto applied = st.core->apply(push);
-      if (!applied)
-        return to_error(applied.error());
-      return st.core->slice_into(std::move(push.grad));
+      return rp;
     },
-    [=](hold_atom) -> caf::result<std::vector<uint64_t>, uint64_t, double, uint64_t> {
+    [=](hold_atom) -> caf::result<std::vector<uint64_t>, shard_stats> {
       auto& st = self->state;
       st.held = true;
-      const auto& s = st.core->stats();
-      return {st.core->applied_clocks(), s.applied, s.tau_sum, s.tau_max};
+      return {st.core->applied_clocks(), st.core->stats()};
     },
     [=](cut_atom, std::vector<uint64_t> target) -> caf::result<shard_state> {
       auto& st = self->state;
@@ -88,14 +113,18 @@ shard_actor::behavior_type shard_behavior(self_ptr self, shard_core core) {
         st.cut.reset();
       }
       while (!st.queue.empty()) {
-        auto& q = st.queue.front();
-        auto applied = st.core->apply(q.push);
-        if (applied)
-          q.reply.deliver(st.core->slice());
-        else
-          q.reply.deliver(to_error(applied.error()));
+        auto q = std::move(st.queue.front());
         st.queue.pop_front();
+        take_push(self, q.push, std::move(q.reply));
       }
+    },
+    [=](leave_atom, uint32_t worker) {
+      self->state.core->leave(worker);
+      answer_ready(self);
+    },
+    [=](join_atom, uint32_t worker, uint64_t clock) {
+      self->state.core->join(worker, clock);
+      answer_ready(self);
     },
   };
 }

@@ -6,21 +6,28 @@
 namespace tether {
 
 shard_core::shard_core(uint32_t index, key_range range, std::vector<float> params,
-                       optimizer_config cfg, uint32_t workers)
+                       optimizer_config cfg, consistency_config consistency, uint32_t workers)
   : index_(index),
     range_(range),
     params_(std::move(params)),
     optimizer_(cfg, range.size()),
-    applied_(workers, 0) {
+    consistency_(consistency),
+    applied_(workers, 0),
+    live_(workers, true),
+    in_round_(workers, false),
+    round_clock_(workers, 0) {
+  if (consistency_.dc_lambda > 0)
+    read_.assign(workers, params_);
 }
 
-result<shard_core> shard_core::restore(shard_state state, optimizer_config cfg, uint32_t workers) {
+result<shard_core> shard_core::restore(shard_state state, optimizer_config cfg,
+                                       consistency_config consistency, uint32_t workers) {
   key_range range{state.range_begin, state.range_end};
   if (state.params.size() != range.size())
     return status{errc::mismatch, "shard " + std::to_string(state.index) + " holds "
                                     + std::to_string(state.params.size())
                                     + " parameters for a range of " + std::to_string(range.size())};
-  shard_core core{state.index, range, std::move(state.params), cfg, workers};
+  shard_core core{state.index, range, std::move(state.params), cfg, consistency, workers};
   if (auto st = core.optimizer_.restore(std::move(state.slots), state.optimizer_steps); !st)
     return st;
   core.version_ = state.version;
@@ -29,7 +36,7 @@ result<shard_core> shard_core::restore(shard_state state, optimizer_config cfg, 
   return core;
 }
 
-result<bool> shard_core::apply(const push_request& push) {
+result<bool> shard_core::push(const push_request& push) {
   if (push.worker >= applied_.size())
     return status{errc::invalid_argument, "push from unknown worker " + std::to_string(push.worker)};
   if (push.range_begin != range_.begin || push.grad.size() != range_.size())
@@ -38,28 +45,131 @@ result<bool> shard_core::apply(const push_request& push) {
                     + std::to_string(push.grad.size()) + " values sent to shard "
                     + std::to_string(index_) + " [" + std::to_string(range_.begin) + ", "
                     + std::to_string(range_.end) + ")"};
-  auto& applied = applied_[push.worker];
-  if (push.clock < applied) {
+  auto w = push.worker;
+  if (push.clock < applied_[w] || (in_round_[w] && push.clock <= round_clock_[w])) {
     ++stats_.duplicates;
     return false;
   }
-  uint64_t tau = version_ > push.base_version ? version_ - push.base_version : 0;
-  optimizer_.apply(params_, push.grad, lr_at(optimizer_.config(), version_));
+  if (consistency_.model != consistency_model::bsp) {
+    apply(push.grad, push.base_version, w);
+    applied_[w] = push.clock + 1;
+    return true;
+  }
+  // BSP: gather the round; apply the average once every live worker is in.
+  if (round_sum_.empty()) {
+    round_sum_.assign(params_.size(), 0.0f);
+    round_base_ = push.base_version;
+  }
+  for (size_t i = 0; i < round_sum_.size(); ++i)
+    round_sum_[i] += push.grad[i];
+  in_round_[w] = true;
+  round_clock_[w] = push.clock;
+  ++stats_.applied;
+  stats_.tau_histogram.resize(std::max<size_t>(stats_.tau_histogram.size(), 1));
+  ++stats_.tau_histogram[0];
+  complete_round_if_ready();
+  return true;
+}
+
+void shard_core::complete_round_if_ready() {
+  if (round_sum_.empty())
+    return;
+  size_t members = 0;
+  for (size_t w = 0; w < live_.size(); ++w) {
+    if (live_[w] && !in_round_[w])
+      return;
+    members += in_round_[w] ? 1 : 0;
+  }
+  if (members == 0)
+    return;
+  float scale = 1.0f / static_cast<float>(members);
+  for (auto& g : round_sum_)
+    g *= scale;
+  optimizer_.apply(params_, round_sum_, lr_at(optimizer_.config(), version_));
   ++version_;
-  applied = push.clock + 1;
+  for (size_t w = 0; w < in_round_.size(); ++w) {
+    if (in_round_[w])
+      applied_[w] = round_clock_[w] + 1;
+    in_round_[w] = false;
+  }
+  round_sum_.clear();
+}
+
+void shard_core::apply(std::span<const float> grad, uint64_t base_version, uint32_t worker) {
+  uint64_t tau = version_ > base_version ? version_ - base_version : 0;
+  float lr = lr_at(optimizer_.config(), version_);
+  if (consistency_.lr_rule == staleness_lr::inverse && tau > 1)
+    lr /= static_cast<float>(tau);
+  if (consistency_.dc_lambda > 0) {
+    // DC-ASGD: g + lambda * g * g * (w_now - w_read), elementwise.
+    const auto& read = read_[worker];
+    compensated_.resize(grad.size());
+    const float lambda = consistency_.dc_lambda;
+    for (size_t i = 0; i < grad.size(); ++i)
+      compensated_[i] = grad[i] + lambda * grad[i] * grad[i] * (params_[i] - read[i]);
+    grad = compensated_;
+  }
+  optimizer_.apply(params_, grad, lr);
+  ++version_;
   ++stats_.applied;
   stats_.tau_sum += static_cast<double>(tau);
   stats_.tau_max = std::max(stats_.tau_max, tau);
+  auto bucket = std::min<uint64_t>(tau, histogram_cap);
+  if (stats_.tau_histogram.size() <= bucket)
+    stats_.tau_histogram.resize(bucket + 1, 0);
+  ++stats_.tau_histogram[bucket];
+}
+
+uint64_t shard_core::min_live_clock() const {
+  uint64_t low = UINT64_MAX;
+  for (size_t w = 0; w < applied_.size(); ++w)
+    if (live_[w])
+      low = std::min(low, applied_[w]);
+  return low;
+}
+
+bool shard_core::may_answer(uint32_t worker, uint64_t clock) const {
+  switch (consistency_.model) {
+    case consistency_model::async:
+      return true;
+    case consistency_model::ssp: {
+      auto low = min_live_clock();
+      return low == UINT64_MAX || low + consistency_.staleness >= clock;
+    }
+    case consistency_model::bsp:
+      return worker >= applied_.size() || applied_[worker] >= clock;
+  }
   return true;
+}
+
+param_slice shard_core::answer(uint32_t worker, uint64_t clock, std::vector<float> buffer) {
+  auto low = min_live_clock();
+  if (low != UINT64_MAX && clock > low)
+    stats_.max_clock_gap = std::max(stats_.max_clock_gap, clock - low);
+  ++stats_.answers;
+  if (consistency_.dc_lambda > 0 && worker < read_.size())
+    read_[worker] = params_;
+  buffer.assign(params_.begin(), params_.end());
+  return param_slice{version_, range_.begin, std::move(buffer)};
+}
+
+void shard_core::leave(uint32_t worker) {
+  if (worker >= live_.size())
+    return;
+  live_[worker] = false;
+  complete_round_if_ready();
+}
+
+void shard_core::join(uint32_t worker, uint64_t clock) {
+  if (worker >= live_.size())
+    return;
+  live_[worker] = true;
+  if (!in_round_[worker])
+    applied_[worker] = std::max(applied_[worker], clock);
 }
 
 param_slice shard_core::slice() const {
   return param_slice{version_, range_.begin, params_};
-}
-
-param_slice shard_core::slice_into(std::vector<float> buffer) const {
-  buffer.assign(params_.begin(), params_.end());
-  return param_slice{version_, range_.begin, std::move(buffer)};
 }
 
 shard_state shard_core::snapshot() const {

@@ -1,17 +1,24 @@
-// The parameter shard's logic without the actor: one key range of the flat vector,
-// its optimizer, its version and each worker's applied clock.
+// The parameter shard's logic without the actor: one key range of the flat vector, its
+// optimizer, its version, each worker's applied clock, and the consistency model's rule
+// for when a worker may be given parameters.
 //
-// Contract: apply() applies each (worker, clock) at most once. A worker's clock c is
-// the number of gradients it pushed before this one; applied_clocks()[w] is the
-// number of w's gradients applied, so a push with clock < applied_clocks()[w] is a
-// duplicate (a retry after a timeout or a failover) and is skipped. A push with a
-// larger clock than expected is applied: after a restore from a checkpoint the gap
-// is the updates that checkpoint did not hold.
-// Staleness tau of an applied gradient = version before applying - base_version:
-// how many updates landed between the worker's read and this apply.
+// Clocks: a worker's clock is the number of gradients it has pushed; applied_clocks()[w]
+// is the number of w's gradients in the parameters. A push with clock < applied_clocks()[w]
+// is a duplicate (a retry after a timeout or a failover) and is skipped: each (worker,
+// clock) is applied at most once. A larger clock than expected is accepted (after a
+// restore from a checkpoint, or a rejoin at the slowest live clock).
+//
+// Consistency (core/consistency.hpp):
+//   async  may_answer() is always true.
+//   ssp    may_answer(w, c) when the smallest applied clock among live workers >= c - S.
+//   bsp    push() adds the gradient to the current round; when every live worker's
+//          gradient is in, their average is applied as one update. may_answer(w, c) when
+//          w's own gradient of clock c - 1 has been applied (its round is complete).
+// Staleness tau of an applied gradient = version before applying - base_version.
 // Thread-safety: none; the shard actor owns it.
 #pragma once
 
+#include "core/consistency.hpp"
 #include "core/layout.hpp"
 #include "core/optimizer.hpp"
 #include "core/status.hpp"
@@ -22,46 +29,67 @@
 
 namespace tether {
 
-struct staleness_stats {
-  uint64_t applied = 0;      ///< gradients applied
-  uint64_t duplicates = 0;   ///< pushes skipped as already applied
-  double tau_sum = 0;        ///< sum of tau over applied gradients
-  uint64_t tau_max = 0;
-};
-
 class shard_core {
 public:
+  static constexpr size_t histogram_cap = 1024; ///< taus above land in the last bucket
+
   /// A fresh shard: `params` is its slice of the initial vector.
   shard_core(uint32_t index, key_range range, std::vector<float> params, optimizer_config cfg,
-             uint32_t workers);
+             consistency_config consistency, uint32_t workers);
 
   /// A shard restored from a snapshot (checkpoint or hand-over). Checks the sizes.
-  static result<shard_core> restore(shard_state state, optimizer_config cfg, uint32_t workers);
+  static result<shard_core> restore(shard_state state, optimizer_config cfg,
+                                    consistency_config consistency, uint32_t workers);
 
-  /// Applies one gradient exactly once. Errors (a gradient for another range, or of the
-  /// wrong size, or from an unknown worker) are errc::invalid_argument.
-  result<bool> apply(const push_request& push);
+  /// Takes one gradient (applies it, or adds it to the BSP round). Returns false for a
+  /// duplicate. A gradient for another range, of the wrong size, or from an unknown
+  /// worker is errc::invalid_argument.
+  result<bool> push(const push_request& push);
+
+  /// Whether worker w, whose clock is c, may be given the parameters now.
+  bool may_answer(uint32_t worker, uint64_t clock) const;
+
+  /// Records an answer to w at clock c (clock gap statistics; DC-ASGD's copy of what w
+  /// read) and returns the slice, in `buffer`'s memory.
+  param_slice answer(uint32_t worker, uint64_t clock, std::vector<float> buffer = {});
+
+  /// A worker that died or finished no longer holds anyone back.
+  void leave(uint32_t worker);
+  /// A (re)started worker counts again, from `clock`.
+  void join(uint32_t worker, uint64_t clock);
 
   param_slice slice() const;
-  /// The same as slice(), reusing `buffer`'s memory (the applied push's gradient), so
-  /// that a push+pull allocates nothing in steady state.
-  param_slice slice_into(std::vector<float> buffer) const;
   shard_state snapshot() const;
 
   uint32_t index() const { return index_; }
   key_range range() const { return range_; }
   uint64_t version() const { return version_; }
   const std::vector<uint64_t>& applied_clocks() const { return applied_; }
-  const staleness_stats& stats() const { return stats_; }
+  const shard_stats& stats() const { return stats_; }
+  /// The smallest applied clock among live workers (UINT64_MAX when none is live).
+  uint64_t min_live_clock() const;
 
 private:
+  void apply(std::span<const float> grad, uint64_t base_version, uint32_t worker);
+  void complete_round_if_ready();
+
   uint32_t index_;
   key_range range_;
   std::vector<float> params_;
   range_optimizer optimizer_;
+  consistency_config consistency_;
   uint64_t version_ = 0;
   std::vector<uint64_t> applied_;
-  staleness_stats stats_;
+  std::vector<bool> live_;
+  shard_stats stats_;
+  // BSP: the round being gathered.
+  std::vector<float> round_sum_;
+  std::vector<bool> in_round_;
+  std::vector<uint64_t> round_clock_;
+  uint64_t round_base_ = 0;
+  // DC-ASGD: per worker, the parameters it was last given.
+  std::vector<std::vector<float>> read_;
+  std::vector<float> compensated_;
 };
 
 } // namespace tether

@@ -19,13 +19,18 @@ using clock_type = supervisor_state::clock;
 
 void spawn_shard(self_ptr self, size_t j, shard_state state) {
   auto& st = self->state;
-  auto core = shard_core::restore(std::move(state), st.args.cfg.optimizer, st.args.cfg.workers);
+  auto core = shard_core::restore(std::move(state), st.args.cfg.optimizer, st.args.cfg.consistency,
+                                  st.args.cfg.workers);
   if (!core) {
     // Only reachable with a checkpoint that passed its checksum but has the wrong sizes.
     st.report.failure = "cannot restore shard " + std::to_string(j) + ": " + core.error().message();
     return;
   }
   st.shards[j] = self->spawn<caf::monitored>(shard_behavior, std::move(*core));
+  // A new shard counts every worker live: tell it who has finished.
+  for (uint32_t w = 0; w < st.done.size(); ++w)
+    if (st.done[w])
+      self->send(st.shards[j], leave_atom_v, w);
 }
 
 void spawn_worker(self_ptr self, uint32_t i) {
@@ -43,6 +48,10 @@ void spawn_worker(self_ptr self, uint32_t i) {
   w.shards = st.shards;
   w.ranges = a.ranges;
   w.supervisor = caf::actor_cast<caf::actor>(self);
+  for (const auto& s : a.cfg.stragglers)
+    if (s.worker == i)
+      w.straggler_factor = s.factor;
+  w.step_jitter = a.cfg.step_jitter;
   st.workers[i] = self->spawn<caf::monitored>(worker_behavior, std::move(w));
   self->send(st.workers[i], start_atom_v);
 }
@@ -56,11 +65,17 @@ void spawn_checkpointer(self_ptr self) {
 // -- bookkeeping ----------------------------------------------------------------
 
 uint64_t updates(const supervisor_state& st) {
-  return std::accumulate(st.clocks.begin(), st.clocks.end(), uint64_t{0});
+  return updates_of(st.args.cfg, st.clocks);
 }
 
 uint64_t updates_per_epoch(const supervisor_state& st) {
-  return st.args.steps_per_epoch * st.args.cfg.workers;
+  return st.args.updates_per_epoch;
+}
+
+void send_to_shards(self_ptr self, const caf::message& msg) {
+  for (auto& s : self->state.shards)
+    if (s)
+      self->send(caf::actor_cast<caf::actor>(s), msg);
 }
 
 void send_to_children(self_ptr self, const caf::message& msg) {
@@ -93,7 +108,9 @@ void finish(self_ptr self) {
   r.updates = updates(st);
   uint64_t started = std::accumulate(st.args.worker_start.begin(), st.args.worker_start.end(),
                                      uint64_t{0});
-  r.samples = (r.updates - std::min(r.updates, started)) * st.args.cfg.batch;
+  uint64_t batches = std::accumulate(st.clocks.begin(), st.clocks.end(), uint64_t{0});
+  r.samples = (batches - std::min(batches, started)) * st.args.cfg.batch;
+  r.blocked_seconds = std::accumulate(st.blocked.begin(), st.blocked.end(), 0.0);
   r.training_seconds = std::chrono::duration<double>(st.training_end - st.training_start
                                                      - st.paused).count();
   r.wall_seconds = std::chrono::duration<double>(now - st.args.job_start).count();
@@ -144,11 +161,20 @@ void maybe_cut(self_ptr self) {
   take_cut(self, kind, after_cut);
 }
 
-void on_progress(self_ptr self, uint32_t id, uint64_t clock, float loss) {
+void on_progress(self_ptr self, uint32_t id, uint64_t clock, float loss, double blocked) {
   auto& st = self->state;
   if (id >= st.clocks.size())
     return;
   st.clocks[id] = std::max(st.clocks[id], clock);
+  st.blocked[id] = blocked;
+  uint64_t fastest = 0, slowest = UINT64_MAX;
+  for (size_t w = 0; w < st.clocks.size(); ++w)
+    if (!st.done[w] && st.workers[w]) {
+      fastest = std::max(fastest, st.clocks[w]);
+      slowest = std::min(slowest, st.clocks[w]);
+    }
+  if (slowest != UINT64_MAX)
+    st.report.clock_lag_max = std::max(st.report.clock_lag_max, fastest - slowest);
   st.recent_losses.push_back(loss);
   if (st.recent_losses.size() > 100)
     st.recent_losses.pop_front();
@@ -173,6 +199,8 @@ void on_worker_done(self_ptr self, uint32_t id) {
     return;
   st.done[id] = true;
   st.workers[id] = caf::actor{};
+  // A finished worker holds nobody back under bsp or ssp.
+  send_to_shards(self, caf::make_message(leave_atom_v, id));
   if (std::all_of(st.done.begin(), st.done.end(), [](bool d) { return d; }))
     st.finishing = true;
   maybe_cut(self);
@@ -231,14 +259,28 @@ void on_down(self_ptr self, caf::down_msg& dm) {
       st.workers[i] = caf::actor{};
       if (!dm.reason || st.done[i])
         return;
+      // A dead worker must not block bsp or ssp: drop it from the clock set at once.
+      send_to_shards(self, caf::make_message(leave_atom_v, i));
       if (!spend_restart(self, "worker " + std::to_string(i), dm.reason)) {
         st.done[i] = true;
         begin_stop(self);
         return;
       }
       ++st.report.restarts["worker"];
-      if (!st.finishing)
+      if (!st.finishing) {
+        // Under bsp and ssp the replacement rejoins at the slowest live clock (async:
+        // where it left off). The join reaches the shards before its first pull.
+        if (st.args.cfg.consistency.model != consistency_model::async) {
+          uint64_t slowest = UINT64_MAX;
+          for (size_t w = 0; w < st.clocks.size(); ++w)
+            if (w != i && !st.done[w])
+              slowest = std::min(slowest, st.clocks[w]);
+          if (slowest != UINT64_MAX)
+            st.clocks[i] = std::max(st.clocks[i], slowest);
+        }
+        send_to_shards(self, caf::make_message(join_atom_v, i, st.clocks[i]));
         spawn_worker(self, i);
+      }
       else
         on_worker_done(self, i);
       return;
@@ -268,6 +310,12 @@ void on_down(self_ptr self, caf::down_msg& dm) {
 
 } // namespace
 
+uint64_t updates_of(const job_config& cfg, const std::vector<uint64_t>& clocks) {
+  if (cfg.consistency.model == consistency_model::bsp)
+    return clocks.empty() ? 0 : *std::max_element(clocks.begin(), clocks.end());
+  return std::accumulate(clocks.begin(), clocks.end(), uint64_t{0});
+}
+
 caf::behavior supervisor_behavior(self_ptr self, supervisor_args args) {
   auto& st = self->state;
   st.args = std::move(args);
@@ -275,6 +323,7 @@ caf::behavior supervisor_behavior(self_ptr self, supervisor_args args) {
   st.shards.resize(a.ranges.size());
   st.workers.resize(a.cfg.workers);
   st.clocks = a.worker_start;
+  st.blocked.assign(a.cfg.workers, 0.0);
   st.done.assign(a.cfg.workers, false);
   auto n = updates(st);
   st.next_eval = a.cfg.eval_every > 0 ? (n / a.cfg.eval_every + 1) * a.cfg.eval_every : 0;
@@ -288,23 +337,22 @@ caf::behavior supervisor_behavior(self_ptr self, supervisor_args args) {
   self->set_error_handler([=](caf::error& err) {
     self->send(self->state.args.runner, point_atom_v, "supervisor ignored an error: " + to_string(err));
   });
+  for (uint32_t i = 0; i < a.cfg.workers; ++i)
+    st.done[i] = st.clocks[i] >= a.total_steps;
   spawn_checkpointer(self);
   for (size_t j = 0; j < a.ranges.size(); ++j)
     spawn_shard(self, j, a.initial_shards[j]);
   st.training_start = clock_type::now();
-  for (uint32_t i = 0; i < a.cfg.workers; ++i) {
-    if (st.clocks[i] >= a.total_steps)
-      st.done[i] = true;
-    else
+  for (uint32_t i = 0; i < a.cfg.workers; ++i)
+    if (!st.done[i])
       spawn_worker(self, i);
-  }
   if (std::all_of(st.done.begin(), st.done.end(), [](bool d) { return d; })) {
     st.finishing = true;
     self->send(self, tick_atom_v);
   }
   return {
-    [=](progress_atom, uint32_t id, uint64_t clock, float loss) {
-      on_progress(self, id, clock, loss);
+    [=](progress_atom, uint32_t id, uint64_t clock, float loss, double blocked) {
+      on_progress(self, id, clock, loss, blocked);
     },
     [=](done_atom, uint32_t id, uint64_t) { on_worker_done(self, id); },
     [=](shards_atom) { return self->state.shards; },

@@ -35,6 +35,7 @@ struct supervisor_args {
   std::vector<uint64_t> worker_start;      ///< per worker: batches already done
   uint64_t total_steps = 0;                ///< batches per worker in the whole job
   uint64_t steps_per_epoch = 0;            ///< batches per worker per epoch
+  uint64_t updates_per_epoch = 0;          ///< bsp: steps_per_epoch; else x workers
   std::chrono::steady_clock::time_point job_start;
   caf::actor runner;                       ///< gets (point_atom, progress_point) and
                                            ///< (finished_atom, job_report)
@@ -50,6 +51,7 @@ struct supervisor_state {
   checkpointer_actor checkpointer;
 
   std::vector<uint64_t> clocks;      ///< per worker: batches completed (reported)
+  std::vector<double> blocked;       ///< per worker: seconds spent waiting (reported)
   std::vector<bool> done;
   std::deque<float> recent_losses;   ///< the last 100 steps' losses
   uint64_t next_eval = 0, next_checkpoint = 0;
@@ -65,6 +67,10 @@ struct supervisor_state {
   std::deque<clock::time_point> restart_times;
   job_report report;
 };
+
+/// Updates applied to the whole model, from the workers' clocks: one per gradient, or
+/// under bsp one per clock (the averaged gradient of that clock).
+uint64_t updates_of(const job_config& cfg, const std::vector<uint64_t>& clocks);
 
 caf::behavior supervisor_behavior(caf::stateful_actor<supervisor_state>* self,
                                   supervisor_args args);

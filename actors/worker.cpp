@@ -11,6 +11,7 @@ using self_ptr = caf::stateful_actor<worker_state>*;
 
 void pull_all(self_ptr self);
 void step(self_ptr self);
+void send_pushes(self_ptr self);
 
 void finish(self_ptr self) {
   auto& st = self->state;
@@ -40,6 +41,7 @@ void store_slice(worker_state& st, size_t s, param_slice& p) {
 void pull_all(self_ptr self) {
   auto& st = self->state;
   st.outstanding = st.args.shards.size();
+  st.sent_at = std::chrono::steady_clock::now();
   auto round = st.round;
   for (size_t s = 0; s < st.args.shards.size(); ++s) {
     self->request(st.args.shards[s], st.args.request_timeout, pull_atom_v,
@@ -50,8 +52,12 @@ void pull_all(self_ptr self) {
           if (round != st.round)
             return;
           store_slice(st, s, p);
-          if (--st.outstanding == 0)
+          if (--st.outstanding == 0) {
+            st.blocked_seconds
+              += std::chrono::duration<double>(std::chrono::steady_clock::now() - st.sent_at)
+                   .count();
             step(self);
+          }
         },
         [=](caf::error& err) {
           if (round == self->state.round)
@@ -60,18 +66,12 @@ void pull_all(self_ptr self) {
   }
 }
 
-void step(self_ptr self) {
+/// Sends each shard its slice of the gradient in hand; the answers start the next step.
+void send_pushes(self_ptr self) {
   auto& st = self->state;
-  if (st.stopping || st.clock >= st.args.total_steps) {
-    finish(self);
-    return;
-  }
   const auto& a = st.args;
-  auto spe = st.sampler->steps_per_epoch();
-  auto idx = st.sampler->batch_indices(st.clock / spe, a.id, st.clock % spe);
-  gather_batch(*a.train, idx, st.x, st.y);
-  st.last_loss = a.net->loss_and_gradient(st.params, st.x, st.y, idx.size(), st.grad, st.ws);
   st.outstanding = a.shards.size();
+  st.sent_at = std::chrono::steady_clock::now();
   auto round = st.round;
   for (size_t s = 0; s < a.shards.size(); ++s) {
     const auto& r = a.ranges[s];
@@ -86,8 +86,12 @@ void step(self_ptr self) {
             return;
           store_slice(st, s, p);
           if (--st.outstanding == 0) {
+            st.blocked_seconds
+              += std::chrono::duration<double>(std::chrono::steady_clock::now() - st.sent_at)
+                   .count();
             ++st.clock;
-            self->send(st.args.supervisor, progress_atom_v, st.args.id, st.clock, st.last_loss);
+            self->send(st.args.supervisor, progress_atom_v, st.args.id, st.clock, st.last_loss,
+                       st.blocked_seconds);
             step(self);
           }
         },
@@ -96,6 +100,38 @@ void step(self_ptr self) {
             recover(self, err);
         });
   }
+}
+
+/// A uniform draw in [0, 1) from the worker's own seeded stream.
+double next_uniform(uint64_t& state) {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) * 0x1.0p-53;
+}
+
+void step(self_ptr self) {
+  auto& st = self->state;
+  if (st.stopping || st.clock >= st.args.total_steps) {
+    finish(self);
+    return;
+  }
+  const auto& a = st.args;
+  auto started = std::chrono::steady_clock::now();
+  auto spe = st.sampler->steps_per_epoch();
+  auto idx = st.sampler->batch_indices(st.clock / spe, a.id, st.clock % spe);
+  gather_batch(*a.train, idx, st.x, st.y);
+  st.last_loss = a.net->loss_and_gradient(st.params, st.x, st.y, idx.size(), st.grad, st.ws);
+  auto compute = std::chrono::steady_clock::now() - started;
+  double extra = a.straggler_factor - 1;
+  if (a.step_jitter > 0)
+    extra += a.step_jitter * next_uniform(st.jitter_state);
+  auto wait = std::chrono::duration_cast<std::chrono::microseconds>(compute * extra);
+  if (wait.count() > 0)
+    self->delayed_send(self, wait, wake_atom_v, st.round);
+  else
+    send_pushes(self);
 }
 
 } // namespace
@@ -108,9 +144,15 @@ caf::behavior worker_behavior(self_ptr self, worker_args args) {
   st.grad.assign(args.net->layout().total, 0.0f);
   st.versions.assign(args.shards.size(), 0);
   st.spare.resize(args.shards.size());
+  st.jitter_state = args.seed * 0x9E3779B97F4A7C15ull + args.id + 1;
   st.args = std::move(args);
   return {
     [=](start_atom) { pull_all(self); },
+    [=](wake_atom, uint64_t round) {
+      // The straggler's wait is over: push, unless a recovery started meanwhile.
+      if (round == self->state.round)
+        send_pushes(self);
+    },
     [=](stop_atom) { self->state.stopping = true; },
     [=](shards_atom, const std::vector<shard_actor>& shards) {
       // The supervisor replaced a failed shard: start this step again from a pull.

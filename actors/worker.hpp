@@ -8,8 +8,11 @@
 // One step: gather batch `clock` of this worker's partition, forward/backward on the
 // parameters in hand, push each shard its gradient slice; each push answers with
 // the shard's fresh slice (fused push+pull), so the next step starts when all shards
-// have answered. After each step the worker reports (clock, loss) to the supervisor.
-// The compute runs inside the handler: one step is about a millisecond.
+// have answered. After each step the worker reports (clock, loss, seconds blocked) to
+// the supervisor. The compute runs inside the handler: one step is about a millisecond.
+// A straggler (or jitter) waits on a timer between compute and push, so it holds no core.
+// Blocked time: from sending the pulls or pushes until the last answer arrived (round
+// trips plus whatever the consistency model held back).
 #pragma once
 
 #include "actors/interfaces.hpp"
@@ -38,6 +41,8 @@ struct worker_args {
   std::vector<key_range> ranges;
   caf::actor supervisor;
   std::chrono::milliseconds request_timeout{30000};
+  double straggler_factor = 1;  ///< each step takes this many times its compute time
+  double step_jitter = 0;       ///< plus uniform [0, x] times its compute time
 };
 
 struct worker_state {
@@ -57,6 +62,9 @@ struct worker_state {
   std::vector<std::vector<float>> spare;
   model_workspace ws;
   float last_loss = 0;
+  uint64_t jitter_state = 0;   ///< splitmix64 state of the jitter draws
+  std::chrono::steady_clock::time_point sent_at;
+  double blocked_seconds = 0;
 };
 
 caf::behavior worker_behavior(caf::stateful_actor<worker_state>* self, worker_args args);

@@ -5,6 +5,7 @@
 #include "core/model.hpp"
 
 #include <charconv>
+#include <cstdlib>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -225,17 +226,74 @@ std::vector<option_spec> make_train_options() {
                               1, 100000));
   rows.push_back(whole_option("seed", "N", "seed of initialisation, shuffling and synthetic data",
                               TETHER_FIELD(seed), 0, u64));
-  rows.push_back({"consistency", "async",
-                  "consistency model of the parameter shards (only async in this version)",
-                  [](const job_config& cfg) { return cfg.consistency; },
+  rows.push_back({"consistency", "async|ssp|bsp",
+                  "consistency model: async (no bound), ssp (stale-synchronous, bound "
+                  "--staleness), bsp (synchronous: gradients of a clock averaged)",
+                  [](const job_config& cfg) { return std::string(to_string(cfg.consistency.model)); },
                   [](job_config& cfg, const std::string& text) -> status {
-                    if (text == "bsp" || text == "ssp" || text.starts_with("ssp:"))
-                      return bad("only async is available in this version");
-                    if (text != "async")
-                      return bad("expected async");
-                    cfg.consistency = text;
+                    auto model = parse_consistency_model(text);
+                    if (!model)
+                      return bad(model.error().message());
+                    cfg.consistency.model = *model;
                     return {};
                   }});
+  rows.push_back(whole_option("staleness", "S",
+                              "ssp: how many clocks a worker may run ahead of the slowest live "
+                              "worker (0: lock-step)",
+                              TETHER_FIELD(consistency.staleness), 0, 1000000));
+  rows.push_back({"staleness-lr", "none|inverse",
+                  "server-side lr for stale gradients: inverse divides it by max(1, tau)",
+                  [](const job_config& cfg) { return std::string(to_string(cfg.consistency.lr_rule)); },
+                  [](job_config& cfg, const std::string& text) -> status {
+                    auto rule = parse_staleness_lr(text);
+                    if (!rule)
+                      return bad(rule.error().message());
+                    cfg.consistency.lr_rule = *rule;
+                    return {};
+                  }});
+  rows.push_back(real_option("dc-lambda", "X",
+                             "delay compensation (DC-ASGD): g + X * g * g * (w_now - w_read); "
+                             "0: off",
+                             TETHER_FIELD(consistency.dc_lambda), 0.0, true));
+  rows.push_back({"straggler", "WORKER:FACTOR",
+                  "make worker WORKER's step take FACTOR times as long, by waiting on a timer "
+                  "(repeatable; workers numbered from 0)",
+                  [](const job_config& cfg) {
+                    std::string out;
+                    for (const auto& s : cfg.stragglers)
+                      out += (out.empty() ? "" : ",") + std::to_string(s.worker) + ":"
+                             + render_number(s.factor);
+                    return out;
+                  },
+                  [](job_config& cfg, const std::string& text) -> status {
+                    size_t start = 0;
+                    while (start < text.size()) {
+                      auto end = text.find(',', start);
+                      auto item = text.substr(start, end == std::string::npos ? end : end - start);
+                      auto colon = item.find(':');
+                      job_config::straggler s;
+                      char* rest = nullptr;
+                      auto worker = colon == std::string::npos
+                                      ? -1L
+                                      : std::strtol(item.substr(0, colon).c_str(), &rest, 10);
+                      if (colon == 0 || colon == std::string::npos || *rest != '\0' || worker < 0)
+                        return bad("expected WORKER:FACTOR, e.g. 0:3");
+                      auto factor = std::strtod(item.c_str() + colon + 1, &rest);
+                      if (*rest != '\0' || !std::isfinite(factor) || factor < 1)
+                        return bad("expected WORKER:FACTOR with FACTOR a number >= 1, e.g. 0:3");
+                      s.worker = static_cast<uint32_t>(worker);
+                      s.factor = factor;
+                      cfg.stragglers.push_back(s);
+                      if (end == std::string::npos)
+                        break;
+                      start = end + 1;
+                    }
+                    return {};
+                  }});
+  rows.push_back(real_option("step-jitter", "X",
+                             "random extra wait per step, uniform in [0, X] times the step's "
+                             "compute time (seeded)",
+                             TETHER_FIELD(step_jitter), 0.0, true));
   rows.push_back(text_option("checkpoint-dir", "DIR", "directory of the checkpoints",
                              TETHER_FIELD(checkpoint_dir), false));
   rows.push_back(whole_option("checkpoint-every", "STEPS",

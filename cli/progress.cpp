@@ -26,6 +26,19 @@ std::string thousands(double value) {
   return out;
 }
 
+/// "async", "ssp (S=3)", "bsp", with the staleness handling when it is on.
+std::string consistency_text(const job_config& cfg) {
+  const auto& c = cfg.consistency;
+  std::string out = to_string(c.model);
+  if (c.model == consistency_model::ssp)
+    out += " (S=" + std::to_string(c.staleness) + ")";
+  if (c.model != consistency_model::bsp && c.lr_rule == staleness_lr::inverse)
+    out += ", lr/tau";
+  if (c.model != consistency_model::bsp && c.dc_lambda > 0)
+    out += format(", DC-ASGD lambda %g", static_cast<double>(c.dc_lambda));
+  return out;
+}
+
 } // namespace
 
 std::string banner(const job_config& cfg) {
@@ -35,7 +48,7 @@ std::string banner(const job_config& cfg) {
   std::string out = format("tether train: %s, model %s\n", data, cfg.model.c_str());
   out += format("  %u workers, %u shards, %s, optimizer %s lr %g, batch %u per worker, %u epochs, "
                 "seed %llu\n",
-                cfg.workers, cfg.shards, cfg.consistency.c_str(), to_string(cfg.optimizer.kind),
+                cfg.workers, cfg.shards, consistency_text(cfg).c_str(), to_string(cfg.optimizer.kind),
                 static_cast<double>(cfg.optimizer.lr), cfg.batch, cfg.epochs,
                 static_cast<unsigned long long>(cfg.seed));
   out += "  checkpoints in " + cfg.checkpoint_dir
@@ -50,11 +63,19 @@ std::string progress_line(const job_config& cfg, const progress_point& p) {
     = cfg.dataset == dataset_kind::linreg
         ? format("test mse %.5f", p.test_mse)
         : format("test acc %.4f", p.test_accuracy);
-  return format("epoch %5.2f  updates %7llu  loss %.4f  %s  samples/s %9s  staleness mean %.2f "
-                "max %llu  [%.1fs]\n",
-                p.epoch, static_cast<unsigned long long>(p.updates), p.train_loss,
-                quality.c_str(), thousands(p.samples_per_sec).c_str(), p.mean_staleness,
-                static_cast<unsigned long long>(p.max_staleness), p.wall_seconds);
+  auto line = format("epoch %5.2f  updates %7llu  loss %.4f  %s  samples/s %9s  staleness mean %.2f "
+                     "max %llu",
+                     p.epoch, static_cast<unsigned long long>(p.updates), p.train_loss,
+                     quality.c_str(), thousands(p.samples_per_sec).c_str(), p.mean_staleness,
+                     static_cast<unsigned long long>(p.max_staleness));
+  // Clock lag and blocked time matter when workers wait for each other.
+  if (cfg.consistency.model != consistency_model::async || !cfg.stragglers.empty())
+    line += format("  lag %llu gap %llu blocked %.0f%%", static_cast<unsigned long long>(p.clock_lag),
+                   static_cast<unsigned long long>(p.max_clock_gap),
+                   p.training_seconds > 0
+                     ? 100.0 * p.blocked_seconds / (p.training_seconds * cfg.workers)
+                     : 0.0);
+  return line + format("  [%.1fs]\n", p.wall_seconds);
 }
 
 std::string closing_lines(const job_config& cfg, const job_outcome& outcome) {

@@ -34,6 +34,9 @@ void write_point(json_writer& w, const progress_point& p, bool regression) {
   w.key("samples_per_sec").number(p.samples_per_sec);
   w.key("mean_staleness").number(p.mean_staleness);
   w.key("max_staleness").unsigned_integer(p.max_staleness);
+  w.key("max_clock_gap").unsigned_integer(p.max_clock_gap);
+  w.key("clock_lag").unsigned_integer(p.clock_lag);
+  w.key("blocked_seconds").number(p.blocked_seconds);
   w.end_object();
 }
 
@@ -79,7 +82,32 @@ std::string summary_json(const job_config& cfg, const job_outcome& outcome) {
   w.end_object();
   w.key("workers").unsigned_integer(cfg.workers);
   w.key("shards").unsigned_integer(cfg.shards);
-  w.key("consistency").string(cfg.consistency);
+  w.key("consistency").string(to_string(cfg.consistency.model));
+  if (cfg.consistency.model == consistency_model::ssp)
+    w.key("staleness_bound").unsigned_integer(cfg.consistency.staleness);
+  else if (cfg.consistency.model == consistency_model::bsp)
+    w.key("staleness_bound").unsigned_integer(0);
+  else
+    w.key("staleness_bound").null();
+  w.key("staleness_lr").string(to_string(cfg.consistency.lr_rule));
+  w.key("dc_lambda").number(cfg.consistency.dc_lambda);
+  w.key("max_clock_gap").unsigned_integer(f.max_clock_gap);
+  w.key("clock_lag_max").unsigned_integer(r.clock_lag_max);
+  w.key("blocked_seconds").number(r.blocked_seconds);
+  w.key("stragglers").begin_array();
+  for (const auto& s : cfg.stragglers) {
+    w.begin_object();
+    w.key("worker").unsigned_integer(s.worker);
+    w.key("factor").number(s.factor);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("step_jitter").number(cfg.step_jitter);
+  w.key("staleness_histogram").begin_object();
+  for (size_t tau = 0; tau < r.staleness_histogram.size(); ++tau)
+    if (r.staleness_histogram[tau] > 0)
+      w.key(std::to_string(tau)).unsigned_integer(r.staleness_histogram[tau]);
+  w.end_object();
   w.key("epochs").unsigned_integer(cfg.epochs);
   w.key("batch").unsigned_integer(cfg.batch);
   w.key("model").string(outcome.model);

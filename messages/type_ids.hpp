@@ -36,6 +36,12 @@ typename Inspector::result_type inspect(Inspector& f, shard_state& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, shard_stats& x) {
+  return f(caf::meta::type_name("tether::shard_stats"), x.applied, x.duplicates, x.tau_sum,
+           x.tau_max, x.tau_histogram, x.max_clock_gap, x.answers);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, checkpoint_data& x) {
   return f(caf::meta::type_name("tether::checkpoint_data"), x.updates, x.model,
            x.layout_fingerprint, x.total_params, x.optimizer, x.consistency, x.seed,
@@ -50,6 +56,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(tether, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(tether, (tether::param_slice))
   CAF_ADD_TYPE_ID(tether, (tether::shard_state))
   CAF_ADD_TYPE_ID(tether, (tether::checkpoint_data))
+  CAF_ADD_TYPE_ID(tether, (tether::shard_stats))
   CAF_ADD_TYPE_ID(tether, (std::vector<float>))
   CAF_ADD_TYPE_ID(tether, (std::vector<uint64_t>))
   CAF_ADD_TYPE_ID(tether, (std::vector<uint8_t>))
@@ -62,6 +69,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(tether, caf::first_custom_type_id)
   CAF_ADD_ATOM(tether, tether, cut_atom, "cut")
   CAF_ADD_ATOM(tether, tether, release_atom, "release")
   CAF_ADD_ATOM(tether, tether, stats_atom, "stats")
+  // supervisor -> shard: the set of live workers (consistency models)
+  CAF_ADD_ATOM(tether, tether, leave_atom, "leave")
+  CAF_ADD_ATOM(tether, tether, join_atom, "join")
   // supervisor <-> worker
   CAF_ADD_ATOM(tether, tether, start_atom, "start")
   CAF_ADD_ATOM(tether, tether, stop_atom, "stop")
@@ -69,6 +79,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(tether, caf::first_custom_type_id)
   CAF_ADD_ATOM(tether, tether, done_atom, "done")
   CAF_ADD_ATOM(tether, tether, shards_atom, "shards")
   CAF_ADD_ATOM(tether, tether, retry_atom, "retry")
+  CAF_ADD_ATOM(tether, tether, wake_atom, "wake")
   // supervisor <-> checkpointer
   CAF_ADD_ATOM(tether, tether, write_atom, "write")
   // supervisor -> job runner

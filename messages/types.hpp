@@ -48,6 +48,18 @@ struct shard_state {
   std::vector<uint64_t> applied_clocks;     ///< per worker: clocks applied (0 = none yet)
 };
 
+/// What a shard has seen so far: staleness of the gradients it applied and the clock
+/// gaps of the answers it gave.
+struct shard_stats {
+  uint64_t applied = 0;                 ///< gradients applied (BSP: each gradient of a round)
+  uint64_t duplicates = 0;              ///< pushes skipped as already applied
+  double tau_sum = 0;                   ///< sum of tau over applied gradients
+  uint64_t tau_max = 0;
+  std::vector<uint64_t> tau_histogram;  ///< [tau] -> gradients; the last bucket holds tau >= its index
+  uint64_t max_clock_gap = 0;           ///< max over answered pulls of c - smallest live clock
+  uint64_t answers = 0;                 ///< pulls and pushes answered
+};
+
 /// One checkpoint: every shard at one cut, plus what is needed to resume the job.
 struct checkpoint_data {
   uint64_t updates = 0;                  ///< updates applied to the whole model at the cut

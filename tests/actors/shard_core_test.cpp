@@ -15,6 +15,23 @@ optimizer_config plain_sgd(float lr) {
   return cfg;
 }
 
+consistency_config async() {
+  return {};
+}
+
+consistency_config ssp(uint64_t bound) {
+  consistency_config c;
+  c.model = consistency_model::ssp;
+  c.staleness = bound;
+  return c;
+}
+
+consistency_config bsp() {
+  consistency_config c;
+  c.model = consistency_model::bsp;
+  return c;
+}
+
 push_request push(uint32_t worker, uint64_t clock, uint64_t base, std::vector<float> g,
                   uint64_t begin = 10) {
   return push_request{worker, clock, base, begin, std::move(g)};
@@ -25,13 +42,13 @@ push_request push(uint32_t worker, uint64_t clock, uint64_t base, std::vector<fl
 TEST_SUITE_BEGIN("shard_core");
 
 TEST_CASE("a gradient is applied once and a retried push is skipped") {
-  shard_core core{0, {10, 13}, {1, 2, 3}, plain_sgd(0.5f), 2};
-  auto first = core.apply(push(0, 0, 0, {2, 2, 2}));
+  shard_core core{0, {10, 13}, {1, 2, 3}, plain_sgd(0.5f), async(), 2};
+  auto first = core.push(push(0, 0, 0, {2, 2, 2}));
   REQUIRE(first);
   CHECK(*first);
   CHECK(core.slice().values == std::vector<float>{0, 1, 2});
   CHECK(core.version() == 1);
-  auto again = core.apply(push(0, 0, 0, {2, 2, 2}));
+  auto again = core.push(push(0, 0, 0, {2, 2, 2}));
   REQUIRE(again);
   CHECK_FALSE(*again);
   CHECK(core.slice().values == std::vector<float>{0, 1, 2});
@@ -41,24 +58,24 @@ TEST_CASE("a gradient is applied once and a retried push is skipped") {
 }
 
 TEST_CASE("staleness is the number of updates between read and apply") {
-  shard_core core{0, {10, 11}, {0}, plain_sgd(0.1f), 3};
-  REQUIRE(core.apply(push(0, 0, 0, {1})));  // tau 0
-  REQUIRE(core.apply(push(1, 0, 0, {1})));  // tau 1
-  REQUIRE(core.apply(push(2, 0, 0, {1})));  // tau 2
-  REQUIRE(core.apply(push(0, 1, 1, {1})));  // tau 2
+  shard_core core{0, {10, 11}, {0}, plain_sgd(0.1f), async(), 3};
+  REQUIRE(core.push(push(0, 0, 0, {1})));  // tau 0
+  REQUIRE(core.push(push(1, 0, 0, {1})));  // tau 1
+  REQUIRE(core.push(push(2, 0, 0, {1})));  // tau 2
+  REQUIRE(core.push(push(0, 1, 1, {1})));  // tau 2
   CHECK(core.stats().applied == 4);
   CHECK(core.stats().tau_sum == doctest::Approx(5));
   CHECK(core.stats().tau_max == 2);
 }
 
 TEST_CASE("a push for another range or of another size is refused") {
-  shard_core core{1, {10, 13}, {1, 2, 3}, plain_sgd(0.5f), 1};
-  auto wrong_range = core.apply(push(0, 0, 0, {1, 1, 1}, 0));
+  shard_core core{1, {10, 13}, {1, 2, 3}, plain_sgd(0.5f), async(), 1};
+  auto wrong_range = core.push(push(0, 0, 0, {1, 1, 1}, 0));
   REQUIRE_FALSE(wrong_range);
   CHECK(wrong_range.error().message().find("shard 1") != std::string::npos);
-  auto wrong_size = core.apply(push(0, 0, 0, {1, 1}));
+  auto wrong_size = core.push(push(0, 0, 0, {1, 1}));
   REQUIRE_FALSE(wrong_size);
-  auto unknown_worker = core.apply(push(7, 0, 0, {1, 1, 1}));
+  auto unknown_worker = core.push(push(7, 0, 0, {1, 1, 1}));
   REQUIRE_FALSE(unknown_worker);
   CHECK(core.version() == 0);
 }
@@ -67,19 +84,19 @@ TEST_CASE("a restored shard continues exactly where its snapshot was") {
   optimizer_config cfg;
   cfg.kind = optimizer_kind::momentum;
   cfg.lr = 0.1f;
-  shard_core a{0, {0, 2}, {1, 1}, cfg, 2};
-  REQUIRE(a.apply(push(0, 0, 0, {1, -1}, 0)));
-  REQUIRE(a.apply(push(1, 0, 0, {2, 0}, 0)));
-  auto restored = shard_core::restore(a.snapshot(), cfg, 2);
+  shard_core a{0, {0, 2}, {1, 1}, cfg, async(), 2};
+  REQUIRE(a.push(push(0, 0, 0, {1, -1}, 0)));
+  REQUIRE(a.push(push(1, 0, 0, {2, 0}, 0)));
+  auto restored = shard_core::restore(a.snapshot(), cfg, async(), 2);
   REQUIRE(restored);
   shard_core& b = *restored;
   CHECK(b.version() == a.version());
   CHECK(b.applied_clocks() == a.applied_clocks());
-  REQUIRE(a.apply(push(0, 1, 2, {0.5f, 0.5f}, 0)));
-  REQUIRE(b.apply(push(0, 1, 2, {0.5f, 0.5f}, 0)));
+  REQUIRE(a.push(push(0, 1, 2, {0.5f, 0.5f}, 0)));
+  REQUIRE(b.push(push(0, 1, 2, {0.5f, 0.5f}, 0)));
   CHECK(a.slice().values == b.slice().values);
   // A duplicate of something the snapshot held is still skipped after the restore.
-  auto dup = b.apply(push(1, 0, 0, {2, 0}, 0));
+  auto dup = b.push(push(1, 0, 0, {2, 0}, 0));
   REQUIRE(dup);
   CHECK_FALSE(*dup);
 }
@@ -89,8 +106,83 @@ TEST_CASE("a snapshot whose sizes disagree is refused") {
   s.range_begin = 0;
   s.range_end = 4;
   s.params = {1, 2};
-  auto restored = shard_core::restore(s, plain_sgd(0.1f), 1);
+  auto restored = shard_core::restore(s, plain_sgd(0.1f), async(), 1);
   CHECK_FALSE(restored);
+}
+
+TEST_CASE("ssp answers a worker at clock c only when the slowest live clock is >= c - S") {
+  shard_core core{0, {0, 1}, {0}, plain_sgd(0.1f), ssp(1), 3};
+  CHECK(core.may_answer(0, 1));  // everyone at 0: clock 1 is within 1
+  REQUIRE(core.push(push(0, 0, 0, {1}, 0)));
+  CHECK(core.may_answer(0, 1));
+  CHECK_FALSE(core.may_answer(0, 2)); // 2 - 1 > slowest clock 0
+  REQUIRE(core.push(push(1, 0, 0, {1}, 0)));
+  CHECK_FALSE(core.may_answer(0, 2)); // worker 2 is still at 0
+  // A worker that leaves no longer holds anyone back.
+  core.leave(2);
+  CHECK(core.may_answer(0, 2));
+  CHECK(core.min_live_clock() == 1);
+  core.answer(0, 2);
+  CHECK(core.stats().max_clock_gap == 1);
+  // A worker that rejoins counts from the clock it is given.
+  core.join(2, 1);
+  CHECK(core.applied_clocks()[2] == 1);
+}
+
+TEST_CASE("ssp with bound 0 is lock-step") {
+  shard_core core{0, {0, 1}, {0}, plain_sgd(0.1f), ssp(0), 2};
+  REQUIRE(core.push(push(0, 0, 0, {1}, 0)));
+  CHECK_FALSE(core.may_answer(0, 1));
+  REQUIRE(core.push(push(1, 0, 0, {1}, 0)));
+  CHECK(core.may_answer(0, 1));
+  CHECK(core.may_answer(1, 1));
+}
+
+TEST_CASE("bsp averages the gradients of a clock and applies them as one update") {
+  shard_core core{0, {0, 2}, {1, 1}, plain_sgd(0.5f), bsp(), 2};
+  REQUIRE(core.push(push(0, 0, 0, {2, 4}, 0)));
+  CHECK(core.version() == 0);
+  CHECK_FALSE(core.may_answer(0, 1));
+  // A retry of a gradient already in the round is a duplicate.
+  auto dup = core.push(push(0, 0, 0, {2, 4}, 0));
+  REQUIRE(dup);
+  CHECK_FALSE(*dup);
+  REQUIRE(core.push(push(1, 0, 0, {4, 0}, 0)));
+  CHECK(core.version() == 1);
+  CHECK(core.slice().values == std::vector<float>{1 - 0.5f * 3, 1 - 0.5f * 2});
+  CHECK(core.may_answer(0, 1));
+  CHECK(core.may_answer(1, 1));
+  CHECK(core.applied_clocks() == std::vector<uint64_t>{1, 1});
+}
+
+TEST_CASE("bsp: a worker that leaves mid-round does not block the round") {
+  shard_core core{0, {0, 1}, {0}, plain_sgd(1.0f), bsp(), 3};
+  REQUIRE(core.push(push(0, 0, 0, {3}, 0)));
+  REQUIRE(core.push(push(1, 0, 0, {1}, 0)));
+  CHECK(core.version() == 0);
+  core.leave(2);
+  CHECK(core.version() == 1);
+  CHECK(core.slice().values == std::vector<float>{-2});
+}
+
+TEST_CASE("staleness-lr inverse divides the lr by tau") {
+  consistency_config c;
+  c.lr_rule = staleness_lr::inverse;
+  shard_core core{0, {0, 1}, {0}, plain_sgd(1.0f), c, 2};
+  REQUIRE(core.push(push(0, 0, 0, {1}, 0))); // tau 0: lr 1
+  REQUIRE(core.push(push(0, 1, 1, {1}, 0))); // tau 0: lr 1
+  REQUIRE(core.push(push(1, 0, 0, {1}, 0))); // tau 2: lr 1/2
+  CHECK(core.slice().values[0] == doctest::Approx(-2.5));
+}
+
+TEST_CASE("dc-asgd compensates with g + lambda g g (w_now - w_read)") {
+  consistency_config c;
+  c.dc_lambda = 0.5f;
+  shard_core core{0, {0, 1}, {0}, plain_sgd(1.0f), c, 2};
+  core.answer(1, 0);                          // worker 1 reads w = 0
+  REQUIRE(core.push(push(0, 0, 0, {1}, 0)));  // w = -1 (worker 0 read 0 too: no change)
+  REQUIRE(core.push(push(1, 0, 0, {2}, 0)));  // g' = 2 + 0.5 * 4 * (-1 - 0) = 0
+  CHECK(core.slice().values[0] == doctest::Approx(-1));
 }
 
 TEST_SUITE_END();

@@ -21,7 +21,7 @@ optimizer_config plain_sgd() {
 struct fixture {
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
-  shard_actor shard = sys.spawn(shard_behavior, shard_core{0, {0, 2}, {0, 0}, plain_sgd(), 2});
+  shard_actor shard = sys.spawn(shard_behavior, shard_core{0, {0, 2}, {0, 0}, plain_sgd(), consistency_config{}, 2});
   caf::scoped_actor self{sys};
 
   ~fixture() { self->send_exit(shard, caf::exit_reason::user_shutdown); }
@@ -60,9 +60,9 @@ TEST_CASE_FIXTURE(fixture, "a cut waits for the pushes it needs and excludes lat
   push(0, 0, {1, 1});
   std::vector<uint64_t> clocks;
   self->request(shard, 5s, hold_atom_v)
-    .receive([&](std::vector<uint64_t>& c, uint64_t applied, double, uint64_t) {
+    .receive([&](std::vector<uint64_t>& c, const shard_stats& stats) {
       clocks = c;
-      CHECK(applied == 1);
+      CHECK(stats.applied == 1);
     },
              [&](caf::error& err) { FAIL(to_string(err)); });
   CHECK(clocks == std::vector<uint64_t>{1, 0});

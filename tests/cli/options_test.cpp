@@ -69,6 +69,9 @@ TEST_CASE("every option accepts a good value, in both --name=value and --name va
       {"resume", "true"},          {"max-restarts", "0"},
       {"restart-window", "2.5"},   {"eval-every", "0"},
       {"summary", "out.json"},     {"quiet", "true"},
+      {"staleness", "3"},          {"staleness-lr", "inverse"},
+      {"dc-lambda", "0.04"},       {"straggler", "1:3"},
+      {"step-jitter", "0.5"},
   };
   std::set<std::string> covered;
   for (auto& c : cases) {
@@ -143,10 +146,20 @@ TEST_CASE("choices, model and paths are checked") {
   CHECK(train_error({"--optimizer=rmsprop"}) ==
         "--optimizer=rmsprop: expected sgd, momentum or adam");
   CHECK(train_error({"--lr-schedule=step"}) == "--lr-schedule=step: expected constant or cosine");
-  CHECK(train_error({"--consistency=bsp"}) ==
-        "--consistency=bsp: only async is available in this version");
-  CHECK(train_error({"--consistency=ssp"}).ends_with("only async is available in this version"));
-  CHECK(train_error({"--consistency=eventual"}) == "--consistency=eventual: expected async");
+  CHECK(train({"--consistency=bsp"}).consistency.model == consistency_model::bsp);
+  CHECK(train({"--consistency=ssp", "--staleness=2"}).consistency.staleness == 2);
+  CHECK(train_error({"--consistency=eventual"}) ==
+        "--consistency=eventual: expected async, ssp or bsp");
+  CHECK(train_error({"--staleness-lr=sqrt"}) == "--staleness-lr=sqrt: expected none or inverse");
+  CHECK(train_error({"--dc-lambda=-1"}).starts_with("--dc-lambda=-1: "));
+  CHECK(train_error({"--straggler=3"}).starts_with("--straggler=3: expected WORKER:FACTOR"));
+  CHECK(train_error({"--straggler=a:3"}).starts_with("--straggler=a:3: expected WORKER:FACTOR"));
+  CHECK(train_error({"--straggler=1:0.5"}).find(">= 1") != std::string::npos);
+  auto two = train({"--straggler=0:3", "--straggler=2:1.5"});
+  REQUIRE(two.stragglers.size() == 2);
+  CHECK(two.stragglers[1].worker == 2);
+  CHECK(two.stragglers[1].factor == doctest::Approx(1.5));
+  CHECK(value_of(two, "straggler") == "0:3,2:1.5");
   CHECK(train({"--model=softmax"}).model == "softmax");
   CHECK(train({"--model=linear"}).model == "linear");
   CHECK(train_error({"--model=mlp:784,abc,10"}).starts_with("--model=mlp:784,abc,10: "));

@@ -1,0 +1,142 @@
+// End-to-end tests of the consistency models: BSP equals one large-batch worker, the SSP
+// bound holds exactly under stragglers, and a dead worker blocks nobody.
+#include "actors/job.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+
+using namespace tether;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct temp_dir {
+  fs::path path;
+  temp_dir() {
+    char tmpl[] = "/tmp/tether-consistency-test-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~temp_dir() { fs::remove_all(path); }
+};
+
+job_outcome run_quietly(const job_config& cfg, std::function<void(const progress_point&, job_control&)> on_point = {}) {
+  job_hooks hooks;
+  hooks.on_message = [](const std::string&) {};
+  hooks.on_point = std::move(on_point);
+  return run_job(cfg, hooks);
+}
+
+job_config linreg_job(const temp_dir& dir) {
+  job_config cfg;
+  cfg.dataset = dataset_kind::linreg;
+  cfg.model = "linear";
+  cfg.optimizer.kind = optimizer_kind::sgd;
+  cfg.optimizer.lr = 0.05f;
+  cfg.batch = 32;
+  cfg.epochs = 2;
+  cfg.checkpoint_dir = (dir.path / "ck").string();
+  return cfg;
+}
+
+double relative_l2(const std::vector<float>& a, const std::vector<float>& b) {
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff += (double{a[i]} - b[i]) * (double{a[i]} - b[i]);
+    norm += double{b[i]} * b[i];
+  }
+  return std::sqrt(diff / norm);
+}
+
+} // namespace
+
+TEST_SUITE_BEGIN("consistency");
+
+TEST_CASE("bsp with N workers of batch b equals one worker of batch N*b after 10 updates") {
+  const char* fashion = "/usr/share/datasets/fashion-mnist";
+  temp_dir dir;
+  job_config cfg;
+  if (fs::exists(fashion)) {
+    cfg.model = "mlp:784,64,32,10";
+  } else {
+    MESSAGE("Fashion-MNIST missing: checking on linear regression instead");
+    cfg = linreg_job(dir);
+  }
+  cfg.optimizer.kind = optimizer_kind::sgd;
+  cfg.optimizer.lr = 0.1f;
+  cfg.epochs = 1;
+  cfg.checkpoint_dir = (dir.path / "ck").string();
+  for (uint32_t workers : {2u, 4u}) {
+    CAPTURE(workers);
+    auto big = cfg;
+    big.workers = 1;
+    big.batch = 32 * workers;
+    big.shards = 1;
+    big.limit_train = 10 * big.batch;
+    auto bsp = cfg;
+    bsp.consistency.model = consistency_model::bsp;
+    bsp.workers = workers;
+    bsp.batch = 32;
+    bsp.shards = 2;
+    bsp.limit_train = big.limit_train;
+    auto one = run_quietly(big);
+    auto many = run_quietly(bsp);
+    REQUIRE_MESSAGE(one.failure == job_failure::none, one.message);
+    REQUIRE_MESSAGE(many.failure == job_failure::none, many.message);
+    CHECK(one.report->updates == 10);
+    CHECK(many.report->updates == 10);
+    auto diff = relative_l2(many.report->final_params, one.report->final_params);
+    MESSAGE("bsp vs one worker: relative L2 difference " << diff);
+    CHECK(diff < 1e-5);
+    CHECK(many.report->final_point.max_clock_gap == 0);
+    CHECK(many.report->final_point.max_staleness == 0);
+  }
+}
+
+TEST_CASE("the ssp bound holds exactly with stragglers, and async exceeds it") {
+  temp_dir dir;
+  auto cfg = linreg_job(dir);
+  cfg.workers = 4;
+  cfg.stragglers = {{0, 4.0}, {3, 2.0}};
+  cfg.step_jitter = 1.0;
+  for (uint64_t bound : {0u, 2u, 5u}) {
+    CAPTURE(bound);
+    auto ssp = cfg;
+    ssp.consistency.model = consistency_model::ssp;
+    ssp.consistency.staleness = bound;
+    auto out = run_quietly(ssp);
+    REQUIRE_MESSAGE(out.failure == job_failure::none, out.message);
+    MESSAGE("ssp(" << bound << "): max clock gap " << out.report->final_point.max_clock_gap);
+    CHECK(out.report->final_point.max_clock_gap <= bound);
+    CHECK(out.report->blocked_seconds > 0);
+  }
+  auto async = run_quietly(cfg);
+  REQUIRE_MESSAGE(async.failure == job_failure::none, async.message);
+  // The same stragglers without a bound run far ahead: the check above can fail.
+  CHECK(async.report->final_point.max_clock_gap > 5);
+}
+
+TEST_CASE("a killed worker blocks neither bsp nor ssp") {
+  for (auto model : {consistency_model::bsp, consistency_model::ssp}) {
+    CAPTURE(to_string(model));
+    temp_dir dir;
+    auto cfg = linreg_job(dir);
+    cfg.workers = 3;
+    cfg.epochs = 6;
+    cfg.eval_every = 40;
+    cfg.consistency.model = model;
+    cfg.consistency.staleness = 1;
+    bool killed = false;
+    auto out = run_quietly(cfg, [&](const progress_point&, job_control& control) {
+      if (!killed)
+        killed = control.kill_worker(1);
+    });
+    REQUIRE_MESSAGE(out.failure == job_failure::none, out.message);
+    CHECK(killed);
+    CHECK(out.report->restarts.at("worker") == 1);
+    CHECK(out.report->final_point.max_clock_gap <= 1);
+  }
+}
+
+TEST_SUITE_END();
