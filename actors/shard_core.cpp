@@ -56,12 +56,14 @@ result<bool> shard_core::push(const push_request& push) {
     return true;
   }
   // BSP: gather the round; apply the average once every live worker is in.
-  if (round_sum_.empty()) {
-    round_sum_.assign(params_.size(), 0.0f);
-    round_base_ = push.base_version;
+  if (!round_open_) {
+    // The round's first gradient starts the sum: no zeroing pass.
+    round_sum_.assign(push.grad.begin(), push.grad.end());
+    round_open_ = true;
+  } else {
+    for (size_t i = 0; i < round_sum_.size(); ++i)
+      round_sum_[i] += push.grad[i];
   }
-  for (size_t i = 0; i < round_sum_.size(); ++i)
-    round_sum_[i] += push.grad[i];
   in_round_[w] = true;
   round_clock_[w] = push.clock;
   ++stats_.applied;
@@ -72,7 +74,7 @@ result<bool> shard_core::push(const push_request& push) {
 }
 
 void shard_core::complete_round_if_ready() {
-  if (round_sum_.empty())
+  if (!round_open_)
     return;
   size_t members = 0;
   for (size_t w = 0; w < live_.size(); ++w) {
@@ -82,9 +84,11 @@ void shard_core::complete_round_if_ready() {
   }
   if (members == 0)
     return;
-  float scale = 1.0f / static_cast<float>(members);
-  for (auto& g : round_sum_)
-    g *= scale;
+  if (members > 1) {
+    float scale = 1.0f / static_cast<float>(members);
+    for (auto& g : round_sum_)
+      g *= scale;
+  }
   optimizer_.apply(params_, round_sum_, lr_at(optimizer_.config(), version_));
   ++version_;
   for (size_t w = 0; w < in_round_.size(); ++w) {
@@ -92,7 +96,7 @@ void shard_core::complete_round_if_ready() {
       applied_[w] = round_clock_[w] + 1;
     in_round_[w] = false;
   }
-  round_sum_.clear();
+  round_open_ = false;
 }
 
 void shard_core::apply(std::span<const float> grad, uint64_t base_version, uint32_t worker) {

@@ -83,10 +83,10 @@ private:
   std::vector<bool> live_;
   shard_stats stats_;
   // BSP: the round being gathered.
-  std::vector<float> round_sum_;
+  std::vector<float> round_sum_;  ///< kept allocated between rounds
+  bool round_open_ = false;
   std::vector<bool> in_round_;
   std::vector<uint64_t> round_clock_;
-  uint64_t round_base_ = 0;
   // DC-ASGD: per worker, the parameters it was last given.
   std::vector<std::vector<float>> read_;
   std::vector<float> compensated_;
