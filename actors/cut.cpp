@@ -148,9 +148,14 @@ void finish_cut(self_ptr self, const gather_ptr& g, std::vector<uint64_t> target
   self->request(st.checkpointer, 120s, write_atom_v,
                 make_checkpoint(st, target, std::move(g->states)))
     .then(
-      [=](const std::string& path) {
-        self->state.report.checkpoint_path = path;
-        self->state.report.checkpoint_error.clear();
+      [=](const std::string& path, uint64_t bytes, double seconds) {
+        auto& st = self->state;
+        st.report.checkpoint_path = path;
+        st.report.checkpoint_error.clear();
+        ++st.status.checkpoints_written;
+        st.status.checkpoint_seconds_sum += seconds;
+        st.status.checkpoint_seconds_last = seconds;
+        st.status.checkpoint_bytes_last = bytes;
         if (final)
           g->then(self, true, true);
       },

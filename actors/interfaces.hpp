@@ -28,12 +28,13 @@ using shard_actor = caf::typed_actor<
   caf::replies_to<hold_atom>::with<std::vector<uint64_t>, shard_stats>,
   caf::replies_to<cut_atom, std::vector<uint64_t>>::with<shard_state>,
   caf::reacts_to<release_atom>,
+  caf::replies_to<stats_atom>::with<uint64_t, shard_stats>,
   caf::reacts_to<leave_atom, uint32_t>,
   caf::reacts_to<join_atom, uint32_t, uint64_t>>;
 
 /// The checkpointer: writes one checkpoint atomically, keeps the newest K, answers
-/// the path written.
-using checkpointer_actor
-  = caf::typed_actor<caf::replies_to<write_atom, checkpoint_data>::with<std::string>>;
+/// the path written, its size in bytes and the seconds the write took.
+using checkpointer_actor = caf::typed_actor<
+  caf::replies_to<write_atom, checkpoint_data>::with<std::string, uint64_t, double>>;
 
 } // namespace tether

@@ -100,6 +100,10 @@ job_outcome run_job(const job_config& cfg, const job_hooks& hooks) {
             hooks.on_point(p, control);
         },
         [&](point_atom, const std::string& line) { note(line); },
+        [&](status_atom, const job_status& status) {
+          if (hooks.on_status)
+            hooks.on_status(status);
+        },
         [&](finished_atom, job_report& report) {
           out.report = std::move(report);
           finished = true;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "actors/job_config.hpp"
+#include "actors/job_status.hpp"
 #include "actors/report.hpp"
 
 #include <functional>
@@ -31,6 +32,7 @@ struct job_hooks {
   std::function<void(const std::string&)> on_message;                 ///< start-up lines, warnings
   std::function<void(const progress_point&, job_control&)> on_point;  ///< each evaluation
   std::function<bool()> stop_requested;                               ///< polled every 100 ms
+  std::function<void(const job_status&)> on_status;                  ///< about once a second
 };
 
 struct job_outcome {

@@ -118,6 +118,9 @@ shard_actor::behavior_type shard_behavior(self_ptr self, shard_core core) {
         take_push(self, q.push, std::move(q.reply));
       }
     },
+    [=](stats_atom) -> caf::result<uint64_t, shard_stats> {
+      return {self->state.core->version(), self->state.core->stats()};
+    },
     [=](leave_atom, uint32_t worker) {
       self->state.core->leave(worker);
       answer_ready(self);

@@ -2,6 +2,7 @@
 
 #include "actors/checkpointer.hpp"
 #include "actors/cut.hpp"
+#include "actors/publish.hpp"
 #include "actors/shard.hpp"
 #include "actors/worker.hpp"
 #include "messages/checkpoint_file.hpp"
@@ -114,6 +115,7 @@ void finish(self_ptr self) {
   r.training_seconds = std::chrono::duration<double>(st.training_end - st.training_start
                                                      - st.paused).count();
   r.wall_seconds = std::chrono::duration<double>(now - st.args.job_start).count();
+  publish_final_status(self);
   stop_everything(self);
   self->send(st.args.runner, finished_atom_v, std::move(r));
   self->quit();
@@ -161,10 +163,19 @@ void maybe_cut(self_ptr self) {
   take_cut(self, kind, after_cut);
 }
 
-void on_progress(self_ptr self, uint32_t id, uint64_t clock, float loss, double blocked) {
+void on_progress(self_ptr self, uint32_t id, uint64_t clock, float loss, double blocked,
+                 double step_seconds) {
   auto& st = self->state;
   if (id >= st.clocks.size())
     return;
+  auto& ws = st.status.worker[id];
+  ws.last_loss = loss;
+  ++ws.steps;
+  ws.step_seconds_sum += step_seconds;
+  size_t bucket = 0;
+  while (bucket < step_time_bounds.size() && step_seconds > step_time_bounds[bucket])
+    ++bucket;
+  ++ws.step_buckets[bucket];
   st.clocks[id] = std::max(st.clocks[id], clock);
   st.blocked[id] = blocked;
   uint64_t fastest = 0, slowest = UINT64_MAX;
@@ -324,6 +335,8 @@ caf::behavior supervisor_behavior(self_ptr self, supervisor_args args) {
   st.workers.resize(a.cfg.workers);
   st.clocks = a.worker_start;
   st.blocked.assign(a.cfg.workers, 0.0);
+  init_status(self);
+  self->send(self, publish_atom_v);
   st.done.assign(a.cfg.workers, false);
   auto n = updates(st);
   st.next_eval = a.cfg.eval_every > 0 ? (n / a.cfg.eval_every + 1) * a.cfg.eval_every : 0;
@@ -351,8 +364,12 @@ caf::behavior supervisor_behavior(self_ptr self, supervisor_args args) {
     self->send(self, tick_atom_v);
   }
   return {
-    [=](progress_atom, uint32_t id, uint64_t clock, float loss, double blocked) {
-      on_progress(self, id, clock, loss, blocked);
+    [=](progress_atom, uint32_t id, uint64_t clock, float loss, double blocked,
+        double step_seconds) { on_progress(self, id, clock, loss, blocked, step_seconds); },
+    [=](publish_atom) {
+      publish_status(self);
+      if (!self->state.final_cut_done)
+        self->delayed_send(self, std::chrono::seconds(1), publish_atom_v);
     },
     [=](done_atom, uint32_t id, uint64_t) { on_worker_done(self, id); },
     [=](shards_atom) { return self->state.shards; },

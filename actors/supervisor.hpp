@@ -14,6 +14,7 @@
 
 #include "actors/interfaces.hpp"
 #include "actors/job_config.hpp"
+#include "actors/job_status.hpp"
 #include "actors/report.hpp"
 #include "core/dataset.hpp"
 #include "core/model.hpp"
@@ -66,6 +67,8 @@ struct supervisor_state {
 
   std::deque<clock::time_point> restart_times;
   job_report report;
+  job_status status;                 ///< published to the runner every second
+  bool publishing = false;           ///< a stats round to the shards is under way
 };
 
 /// Updates applied to the whole model, from the workers' clocks: one per gradient, or
@@ -80,3 +83,4 @@ caf::behavior supervisor_behavior(caf::stateful_actor<supervisor_state>* self,
 // Local-only messages to the job runner: never cross a process boundary.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tether::progress_point)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tether::job_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tether::job_status)

@@ -91,7 +91,7 @@ void send_pushes(self_ptr self) {
                    .count();
             ++st.clock;
             self->send(st.args.supervisor, progress_atom_v, st.args.id, st.clock, st.last_loss,
-                       st.blocked_seconds);
+                       st.blocked_seconds, st.last_compute_seconds);
             step(self);
           }
         },
@@ -124,6 +124,7 @@ void step(self_ptr self) {
   gather_batch(*a.train, idx, st.x, st.y);
   st.last_loss = a.net->loss_and_gradient(st.params, st.x, st.y, idx.size(), st.grad, st.ws);
   auto compute = std::chrono::steady_clock::now() - started;
+  st.last_compute_seconds = std::chrono::duration<double>(compute).count();
   double extra = a.straggler_factor - 1;
   if (a.step_jitter > 0)
     extra += a.step_jitter * next_uniform(st.jitter_state);

@@ -62,6 +62,7 @@ struct worker_state {
   std::vector<std::vector<float>> spare;
   model_workspace ws;
   float last_loss = 0;
+  double last_compute_seconds = 0;
   uint64_t jitter_state = 0;   ///< splitmix64 state of the jitter draws
   std::chrono::steady_clock::time_point sent_at;
   double blocked_seconds = 0;

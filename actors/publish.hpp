@@ -1,0 +1,19 @@
+// The supervisor's status snapshots (actors/job_status.hpp): about once a second it
+// asks every shard for its statistics and sends the runner a job_status.
+#pragma once
+
+#include "actors/supervisor.hpp"
+
+namespace tether {
+
+/// Fills the parts of state.status that never change during the job.
+void init_status(caf::stateful_actor<supervisor_state>* self);
+
+/// Asks the shards for their statistics, then sends (status_atom, job_status) to the
+/// runner. Does nothing while the previous round is still under way.
+void publish_status(caf::stateful_actor<supervisor_state>* self);
+
+/// The last snapshot, state "finished", from what the final cut found.
+void publish_final_status(caf::stateful_actor<supervisor_state>* self);
+
+} // namespace tether
