@@ -1,5 +1,7 @@
 // The `tether` binary: parses the command line and runs the subcommand.
 #include "cli/exit_codes.hpp"
+#include "cli/export_command.hpp"
+#include "cli/inspect_command.hpp"
 #include "cli/options.hpp"
 #include "cli/train_command.hpp"
 
@@ -7,6 +9,10 @@
 
 int main(int argc, char** argv) {
   using namespace tether;
+  if (argc > 1 && std::string(argv[1]) == "export")
+    return export_command(argc - 1, argv + 1);
+  if (argc > 1 && std::string(argv[1]) == "inspect")
+    return inspect_command(argc - 1, argv + 1);
   auto parsed = parse_command_line(argc, argv);
   if (!parsed) {
     std::cerr << "tether: " << parsed.error().message() << "\n";
