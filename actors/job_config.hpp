@@ -12,7 +12,7 @@
 
 namespace tether {
 
-enum class dataset_kind { fashion_mnist, idx, linreg };
+enum class dataset_kind { fashion_mnist, idx, linreg, csv };
 
 /// The learning rate each optimizer gets when --lr is not given: values that train
 /// the default MLP on Fashion-MNIST well (bench/RESULTS.md).
@@ -37,6 +37,8 @@ struct job_config {
   dataset_kind dataset = dataset_kind::fashion_mnist;
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
   uint64_t limit_train = 0;              ///< 0: all training samples
+  std::string train_path;                ///< csv: the training file (core/csv_dataset.hpp)
+  std::string test_path;                 ///< csv: the test file
   // model and optimisation
   std::string model = "mlp:784,256,128,10"; ///< parsed by parse_model_spec
   /// kind, lr, weight decay, schedule, warmup. Default: Adam at lr 0.001, which

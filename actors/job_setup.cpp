@@ -1,5 +1,6 @@
 #include "actors/job_setup.hpp"
 
+#include "core/csv_dataset.hpp"
 #include "messages/checkpoint_file.hpp"
 
 #include <algorithm>
@@ -88,6 +89,13 @@ prepare_job(const job_config& cfg, const std::function<void(const std::string&)>
   if (cfg.dataset == dataset_kind::linreg) {
     auto lr = make_linreg(cfg.seed);
     js.data = lr.data;
+  } else if (cfg.dataset == dataset_kind::csv) {
+    if (cfg.train_path.empty() || cfg.test_path.empty())
+      return fail(job_failure::usage, "--dataset=csv needs --train=FILE and --test=FILE");
+    auto loaded = load_csv_pair(cfg.train_path, cfg.test_path);
+    if (!loaded)
+      return fail(job_failure::data, loaded.error().message());
+    js.data = *loaded;
   } else {
     auto loaded = load_idx_dir(cfg.data_dir);
     if (!loaded)

@@ -1,9 +1,11 @@
 // The command line of `tether`: argv to parsed_command, help and version text. The
 // option table itself lives in cli/options.cpp.
+#include "cli/config_file.hpp"
 #include "cli/options.hpp"
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 #include <set>
 
 #ifndef TETHER_VERSION
@@ -16,13 +18,6 @@ namespace {
 
 status bad(std::string message) {
   return status{errc::invalid_argument, std::move(message)};
-}
-
-const option_spec* find_option(std::string_view name) {
-  for (auto& row : train_options())
-    if (row.name == name)
-      return &row;
-  return nullptr;
 }
 
 size_t edit_distance(std::string_view a, std::string_view b) {
@@ -41,9 +36,10 @@ size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-/// " (did you mean <prefix>x?)" when one candidate is close to `given`, else "".
-std::string suggestion(std::string_view given, const std::vector<std::string_view>& candidates,
-                       std::string_view prefix) {
+} // namespace
+
+std::string did_you_mean(std::string_view given, const std::vector<std::string_view>& candidates,
+                         std::string_view prefix) {
   std::string_view best;
   size_t best_distance = std::numeric_limits<size_t>::max();
   size_t prefix_matches = 0;
@@ -66,8 +62,76 @@ std::string suggestion(std::string_view given, const std::vector<std::string_vie
   return {};
 }
 
+namespace {
+
 bool is_help(std::string_view arg) {
   return arg == "--help" || arg == "-h";
+}
+
+/// One option setting from the command line or the config file, before it is applied.
+struct assignment {
+  const option_spec* row = nullptr;
+  std::string value;
+  std::string label; ///< how a failure names it: "--workers=x" or "run.conf:7: workers = x"
+};
+
+/// Reads the options of argv[first..] into `out` and the last --config into `config`.
+status read_arguments(int argc, const char* const* argv, int first, std::vector<assignment>& out,
+                      std::optional<std::string>& config) {
+  std::vector<std::string_view> names{"config"};
+  for (auto& row : train_options())
+    names.push_back(row.name);
+  for (int i = first; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (!arg.starts_with("-") || arg == "-" || arg == "--")
+      return bad("unexpected argument " + std::string(arg) +
+                 ": tether train takes no positional arguments; see tether train --help");
+    auto body = arg.substr(arg.starts_with("--") ? 2 : 1);
+    auto eq = body.find('=');
+    auto name = body.substr(0, eq);
+    bool is_config = arg.starts_with("--") && name == "config";
+    auto* row = arg.starts_with("--") ? find_train_option(name) : nullptr;
+    if (row == nullptr && !is_config)
+      return bad("unknown option " + std::string(arg.substr(0, arg.find('='))) +
+                 " for tether train" + did_you_mean(name, names, "--") +
+                 "; see tether train --help");
+    std::string placeholder = is_config ? "FILE" : std::string(row->placeholder);
+    std::string value;
+    if (eq != std::string_view::npos) {
+      value = body.substr(eq + 1);
+    } else if (!is_config && row->is_flag()) {
+      value = "true";
+    } else if (i + 1 < argc && !std::string_view(argv[i + 1]).starts_with("--")) {
+      value = argv[++i];
+    } else {
+      return bad("--" + std::string(name) + " needs a value: --" + std::string(name) + "=" +
+                 placeholder);
+    }
+    if (is_config)
+      config = value;
+    else
+      out.push_back({row, value, "--" + std::string(name) + "=" + value});
+  }
+  return status::ok();
+}
+
+/// --dataset=csv needs both files; the files make sense only with it.
+status check_csv_options(const job_config& cfg) {
+  if (cfg.dataset == dataset_kind::csv) {
+    if (cfg.train_path.empty() || cfg.test_path.empty())
+      return bad("--dataset=csv needs --train=FILE and --test=FILE (CSV files of numeric "
+                 "features with the class label last); " +
+                 std::string(cfg.train_path.empty() && cfg.test_path.empty() ? "both are"
+                             : cfg.train_path.empty()                        ? "--train is"
+                                                                             : "--test is") +
+                 " missing");
+  } else if (!cfg.train_path.empty() || !cfg.test_path.empty()) {
+    auto& dataset = *find_train_option("dataset");
+    std::string given = !cfg.train_path.empty() ? "--train" : "--test";
+    return bad(given + " is read only with --dataset=csv, but --dataset is " + dataset.render(cfg) +
+               "; add --dataset=csv or leave out --train and --test");
+  }
+  return status::ok();
 }
 
 result<parsed_command> parse_train(int argc, const char* const* argv, int first) {
@@ -78,37 +142,41 @@ result<parsed_command> parse_train(int argc, const char* const* argv, int first)
       out.show_help = true;
       return out;
     }
-  std::vector<std::string_view> names;
-  for (auto& row : train_options())
-    names.push_back(row.name);
+  std::vector<assignment> command_line;
+  std::optional<std::string> config_path;
+  if (auto st = read_arguments(argc, argv, first, command_line, config_path); !st)
+    return st;
+  // The config file first, then the command line: the later setting wins. A repeatable
+  // option given on the command line replaces the file's values instead of adding to them.
+  std::vector<assignment> all;
+  if (config_path) {
+    auto settings = read_config_file(*config_path);
+    if (!settings)
+      return settings.error();
+    std::set<const option_spec*> on_command_line;
+    for (auto& a : command_line)
+      on_command_line.insert(a.row);
+    for (auto& s : *settings) {
+      if (s.option->repeatable && on_command_line.count(s.option) != 0) {
+        // Replaced by the command line's values, but still checked.
+        job_config scratch;
+        if (auto st = s.option->set(scratch, s.value); !st)
+          return bad(config_location(*config_path, s.line) + ": " + std::string(s.option->name) +
+                     " = " + s.value + ": " + st.message());
+        continue;
+      }
+      all.push_back({s.option, s.value,
+                     config_location(*config_path, s.line) + ": " + std::string(s.option->name) +
+                         " = " + s.value});
+    }
+  }
+  all.insert(all.end(), command_line.begin(), command_line.end());
   std::set<std::string_view> given;
   auto& cfg = out.config;
-  for (int i = first; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (!arg.starts_with("-") || arg == "-" || arg == "--")
-      return bad("unexpected argument " + std::string(arg) +
-                 ": tether train takes no positional arguments; see tether train --help");
-    auto body = arg.substr(arg.starts_with("--") ? 2 : 1);
-    auto eq = body.find('=');
-    auto name = body.substr(0, eq);
-    auto* row = arg.starts_with("--") ? find_option(name) : nullptr;
-    if (row == nullptr)
-      return bad("unknown option " + std::string(arg.substr(0, arg.find('='))) +
-                 " for tether train" + suggestion(name, names, "--") + "; see tether train --help");
-    std::string value;
-    if (eq != std::string_view::npos) {
-      value = body.substr(eq + 1);
-    } else if (row->is_flag()) {
-      value = "true";
-    } else if (i + 1 < argc && !std::string_view(argv[i + 1]).starts_with("--")) {
-      value = argv[++i];
-    } else {
-      return bad("--" + std::string(name) + " needs a value: --" + std::string(name) + "=" +
-                 std::string(row->placeholder));
-    }
-    if (auto st = row->set(cfg, value); !st)
-      return bad("--" + std::string(name) + "=" + value + ": " + st.message());
-    given.insert(row->name);
+  for (auto& a : all) {
+    if (auto st = a.row->set(cfg, a.value); !st)
+      return bad(a.label + ": " + st.message());
+    given.insert(a.row->name);
   }
   if (cfg.dataset == dataset_kind::linreg) {
     auto linreg = linreg_defaults();
@@ -124,6 +192,8 @@ result<parsed_command> parse_train(int argc, const char* const* argv, int first)
   // Adam diverge; Adam's 0.001 would make SGD crawl).
   if (given.count("optimizer") != 0 && given.count("lr") == 0)
     cfg.optimizer.lr = default_lr(cfg.optimizer.kind);
+  if (auto st = check_csv_options(cfg); !st)
+    return st;
   cfg.effective_options = effective_options_text(cfg);
   return out;
 }
@@ -173,7 +243,7 @@ result<parsed_command> parse_command_line(int argc, const char* const* argv) {
   if (first.starts_with("-"))
     return bad("unknown option " + std::string(first.substr(0, first.find('='))) +
                " for tether; see tether --help");
-  return bad("unknown command " + std::string(first) + suggestion(first, {"train"}, "") +
+  return bad("unknown command " + std::string(first) + did_you_mean(first, {"train"}, "") +
              "; see tether --help");
 }
 
@@ -192,15 +262,13 @@ std::string help_text(const std::string& command) {
   constexpr size_t indent = 36, width = 100;
   const job_config defaults;
   const auto linreg = linreg_defaults();
-  std::string out = "usage: tether train [options]\n\n"
+  std::string out = "usage: tether train [--config=FILE] [options]\n\n"
                     "Trains a model on parameter-shard and worker actors in this process.\n"
                     "Options are --name=value or --name value; flags take no value (or\n"
                     "=true/false); when an option is repeated the last one wins.\n\n"
                     "options:\n";
-  for (auto& row : train_options()) {
-    std::string head = "  --" + std::string(row.name);
-    if (!row.is_flag())
-      head += "=" + std::string(row.placeholder);
+  // One option: its head, then its help and default wrapped in the second column.
+  auto add = [&](std::string head, const std::string& help, std::string default_text) {
     out += head;
     size_t column = head.size();
     if (column + 2 > indent) {
@@ -209,15 +277,28 @@ std::string help_text(const std::string& command) {
     }
     out += std::string(indent - column, ' ');
     // The default is kept on one line: its spaces do not break until wrapping is done.
+    std::replace(default_text.begin(), default_text.end(), ' ', '\x1f');
+    auto start = out.size();
+    append_wrapped(out, help + " " + default_text, indent, indent, width);
+    std::replace(out.begin() + static_cast<std::ptrdiff_t>(start), out.end(), '\x1f', ' ');
+    out += '\n';
+  };
+  add("  --config=FILE",
+      "read options from FILE before the command line, which wins: one name = value a line, "
+      "names as below without the --, # comments (docs/cli.md)",
+      "[default: (none)]");
+  for (auto& row : train_options()) {
+    std::string head = "  --";
+    head += row.name;
+    if (!row.is_flag()) {
+      head += '=';
+      head += row.placeholder;
+    }
     std::string text = "[default: " + shown(row.render(defaults));
     if (row.name != "dataset" && row.render(linreg) != row.render(defaults))
       text += "; with --dataset=linreg: " + shown(row.render(linreg));
     text += "]";
-    std::replace(text.begin(), text.end(), ' ', '\x1f');
-    auto start = out.size();
-    append_wrapped(out, std::string(row.help) + " " + text, indent, indent, width);
-    std::replace(out.begin() + static_cast<std::ptrdiff_t>(start), out.end(), '\x1f', ' ');
-    out += '\n';
+    add(head, std::string(row.help), text);
   }
   out += "  --help                            show this text\n";
   return out;

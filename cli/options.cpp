@@ -5,9 +5,9 @@
 #include "core/model.hpp"
 
 #include <charconv>
-#include <cstdlib>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <type_traits>
 
@@ -152,6 +152,8 @@ const char* dataset_name(dataset_kind kind) {
     return "idx";
   case dataset_kind::linreg:
     return "linreg";
+  case dataset_kind::csv:
+    return "csv";
   }
   return "?";
 }
@@ -161,21 +163,30 @@ std::vector<option_spec> make_train_options() {
   constexpr uint64_t u64 = std::numeric_limits<uint64_t>::max();
   std::vector<option_spec> rows;
   rows.push_back(
-      {"dataset", "fashion-mnist|idx|linreg",
-       "training data: the Fashion-MNIST files, other IDX files in --data-dir, or synthetic "
-       "linear-regression data (with its own defaults for some options)",
+      {"dataset", "fashion-mnist|idx|linreg|csv",
+       "training data: the Fashion-MNIST files, other IDX files in --data-dir, synthetic "
+       "linear-regression data (with its own defaults for some options), or the CSV files "
+       "--train and --test",
        [](const job_config& cfg) { return std::string(dataset_name(cfg.dataset)); },
        [](job_config& cfg, const std::string& text) -> status {
-         for (auto kind : {dataset_kind::fashion_mnist, dataset_kind::idx, dataset_kind::linreg})
+         for (auto kind : {dataset_kind::fashion_mnist, dataset_kind::idx, dataset_kind::linreg,
+                           dataset_kind::csv})
            if (text == dataset_name(kind)) {
              cfg.dataset = kind;
              return {};
            }
-         return bad("expected fashion-mnist, idx or linreg");
+         return bad("expected fashion-mnist, idx, linreg or csv");
        }});
   rows.push_back(text_option("data-dir", "DIR",
                              "directory of the IDX files (train-images-idx3-ubyte[.gz] and so on)",
                              TETHER_FIELD(data_dir), false));
+  rows.push_back(text_option("train", "FILE",
+                             "--dataset=csv: training samples, one a line: numeric features, "
+                             "then the class label 0, 1, ... (a header line is allowed)",
+                             TETHER_FIELD(train_path), true));
+  rows.push_back(text_option("test", "FILE",
+                             "--dataset=csv: test samples, with the columns of --train",
+                             TETHER_FIELD(test_path), true));
   rows.push_back(whole_option("limit-train", "N", "use only the first N training samples (0: all)",
                               TETHER_FIELD(limit_train), 0, u64));
   rows.push_back(
@@ -196,8 +207,10 @@ std::vector<option_spec> make_train_options() {
                               TETHER_FIELD(shards), 1, 256));
   rows.push_back(whole_option("batch", "B", "minibatch size per worker and step",
                               TETHER_FIELD(batch), 1, 65536));
-  rows.push_back(
-      real_option("lr", "X", "base learning rate (when only --optimizer is given: sgd 0.1, momentum 0.02, adam 0.001)", TETHER_FIELD(optimizer.lr), 0.0, false));
+  rows.push_back(real_option(
+      "lr", "X",
+      "base learning rate (when only --optimizer is given: sgd 0.1, momentum 0.02, adam 0.001)",
+      TETHER_FIELD(optimizer.lr), 0.0, false));
   rows.push_back({"optimizer", "sgd|momentum|adam",
                   "server-side optimizer (momentum 0.9; adam 0.9, 0.999, 1e-8)",
                   [](const job_config& cfg) { return std::string(to_string(cfg.optimizer.kind)); },
@@ -226,31 +239,33 @@ std::vector<option_spec> make_train_options() {
                               1, 100000));
   rows.push_back(whole_option("seed", "N", "seed of initialisation, shuffling and synthetic data",
                               TETHER_FIELD(seed), 0, u64));
-  rows.push_back({"consistency", "async|ssp|bsp",
-                  "consistency model: async (no bound), ssp (stale-synchronous, bound "
-                  "--staleness), bsp (synchronous: gradients of a clock averaged)",
-                  [](const job_config& cfg) { return std::string(to_string(cfg.consistency.model)); },
-                  [](job_config& cfg, const std::string& text) -> status {
-                    auto model = parse_consistency_model(text);
-                    if (!model)
-                      return bad(model.error().message());
-                    cfg.consistency.model = *model;
-                    return {};
-                  }});
+  rows.push_back(
+      {"consistency", "async|ssp|bsp",
+       "consistency model: async (no bound), ssp (stale-synchronous, bound "
+       "--staleness), bsp (synchronous: gradients of a clock averaged)",
+       [](const job_config& cfg) { return std::string(to_string(cfg.consistency.model)); },
+       [](job_config& cfg, const std::string& text) -> status {
+         auto model = parse_consistency_model(text);
+         if (!model)
+           return bad(model.error().message());
+         cfg.consistency.model = *model;
+         return {};
+       }});
   rows.push_back(whole_option("staleness", "S",
                               "ssp: how many clocks a worker may run ahead of the slowest live "
                               "worker (0: lock-step)",
                               TETHER_FIELD(consistency.staleness), 0, 1000000));
-  rows.push_back({"staleness-lr", "none|inverse",
-                  "server-side lr for stale gradients: inverse divides it by max(1, tau)",
-                  [](const job_config& cfg) { return std::string(to_string(cfg.consistency.lr_rule)); },
-                  [](job_config& cfg, const std::string& text) -> status {
-                    auto rule = parse_staleness_lr(text);
-                    if (!rule)
-                      return bad(rule.error().message());
-                    cfg.consistency.lr_rule = *rule;
-                    return {};
-                  }});
+  rows.push_back(
+      {"staleness-lr", "none|inverse",
+       "server-side lr for stale gradients: inverse divides it by max(1, tau)",
+       [](const job_config& cfg) { return std::string(to_string(cfg.consistency.lr_rule)); },
+       [](job_config& cfg, const std::string& text) -> status {
+         auto rule = parse_staleness_lr(text);
+         if (!rule)
+           return bad(rule.error().message());
+         cfg.consistency.lr_rule = *rule;
+         return {};
+       }});
   rows.push_back(real_option("dc-lambda", "X",
                              "delay compensation (DC-ASGD): g + X * g * g * (w_now - w_read); "
                              "0: off",
@@ -261,8 +276,8 @@ std::vector<option_spec> make_train_options() {
                   [](const job_config& cfg) {
                     std::string out;
                     for (const auto& s : cfg.stragglers)
-                      out += (out.empty() ? "" : ",") + std::to_string(s.worker) + ":"
-                             + render_number(s.factor);
+                      out += (out.empty() ? "" : ",") + std::to_string(s.worker) + ":" +
+                             render_number(s.factor);
                     return out;
                   },
                   [](job_config& cfg, const std::string& text) -> status {
@@ -274,8 +289,8 @@ std::vector<option_spec> make_train_options() {
                       job_config::straggler s;
                       char* rest = nullptr;
                       auto worker = colon == std::string::npos
-                                      ? -1L
-                                      : std::strtol(item.substr(0, colon).c_str(), &rest, 10);
+                                        ? -1L
+                                        : std::strtol(item.substr(0, colon).c_str(), &rest, 10);
                       if (colon == 0 || colon == std::string::npos || *rest != '\0' || worker < 0)
                         return bad("expected WORKER:FACTOR, e.g. 0:3");
                       auto factor = std::strtod(item.c_str() + colon + 1, &rest);
@@ -290,6 +305,7 @@ std::vector<option_spec> make_train_options() {
                     }
                     return {};
                   }});
+  rows.back().repeatable = true;
   rows.push_back(real_option("step-jitter", "X",
                              "random extra wait per step, uniform in [0, X] times the step's "
                              "compute time (seeded)",
@@ -326,6 +342,13 @@ std::vector<option_spec> make_train_options() {
 const std::vector<option_spec>& train_options() {
   static const std::vector<option_spec> rows = make_train_options();
   return rows;
+}
+
+const option_spec* find_train_option(std::string_view name) {
+  for (auto& row : train_options())
+    if (row.name == name)
+      return &row;
+  return nullptr;
 }
 
 std::string effective_options_text(const job_config& cfg) {

@@ -3,7 +3,8 @@
 //
 // Grammar (docs/cli.md):
 //   tether --help | -h | --version
-//   tether train [--name=value | --name value | --flag | --flag=true|false]... [--help]
+//   tether train [--config=FILE] [--name=value | --name value | --flag | --flag=true|false]...
+//                [--help]
 // Rules:
 //   - every option has a name, a value placeholder, a help line, a default and a setter;
 //     the default shown by --help is rendered from a default-constructed job_config, so
@@ -11,11 +12,18 @@
 //   - a value is parsed and checked at once; a failure names the option and what it
 //     expects ("--workers=abc: expected a whole number from 1 to 256");
 //   - flags (--resume, --quiet) never take the next argument as their value;
-//   - an option given twice: the later one wins (so wrappers can append overrides);
+//   - an option given twice: the later one wins (so wrappers can append overrides), except
+//     a repeatable option (--straggler), whose values add up;
+//   - --config=FILE (cli/config_file.hpp) sets options from a file of `name = value`
+//     lines, through the same rows, before the command line: the command line wins (a
+//     repeatable option given on the command line replaces the file's values);
 //   - positional arguments are an error; --help anywhere after the command wins over
 //     every other argument, even a bad one;
 //   - with --dataset=linreg, the options whose linreg default differs from the general
-//     default (linreg_defaults()) take the linreg default unless given explicitly.
+//     default (linreg_defaults()) take the linreg default unless given explicitly (on the
+//     command line or in the config file);
+//   - --dataset=csv needs --train and --test; --train and --test with another dataset are
+//     a usage error.
 // Failures are errc::invalid_argument statuses (exit code 2, cli/exit_codes.hpp).
 // Thread-safety: all functions are pure; the table is immutable after first use.
 #pragma once
@@ -40,12 +48,22 @@ struct option_spec {
   /// Parses and checks `text`, stores it into `cfg`. On failure the status message
   /// says what was expected, without the option name (the caller prefixes it).
   std::function<status(job_config& cfg, const std::string& text)> set;
+  /// Each `set` adds to the value (--straggler) instead of replacing it.
+  bool repeatable = false;
 
   bool is_flag() const { return placeholder.empty(); }
 };
 
 /// The options of `tether train`, in the order help and effective_options show them.
 const std::vector<option_spec>& train_options();
+
+/// The row named `name` (without "--"), or nullptr.
+const option_spec* find_train_option(std::string_view name);
+
+/// " (did you mean <prefix>NAME?)" when one of `candidates` is close to `given` in edit
+/// distance or is the only one starting with it; "" otherwise.
+std::string did_you_mean(std::string_view given, const std::vector<std::string_view>& candidates,
+                         std::string_view prefix);
 
 /// A default-constructed job_config with the --dataset=linreg defaults applied.
 job_config linreg_defaults();
@@ -57,7 +75,8 @@ struct parsed_command {
   bool show_version = false; ///< print version_text(), exit 0
 };
 
-/// argv[0] is the program. Fills config.effective_options on success.
+/// argv[0] is the program. Reads the --config file if one is given. Fills
+/// config.effective_options on success.
 result<parsed_command> parse_command_line(int argc, const char* const* argv);
 
 /// Usage text: "" gives the top level listing the subcommands; "train" lists every

@@ -42,10 +42,11 @@ std::string consistency_text(const job_config& cfg) {
 } // namespace
 
 std::string banner(const job_config& cfg) {
-  const char* data = cfg.dataset == dataset_kind::linreg ? "synthetic linear regression"
-                     : cfg.dataset == dataset_kind::idx  ? "IDX"
-                                                         : "Fashion-MNIST";
-  std::string out = format("tether train: %s, model %s\n", data, cfg.model.c_str());
+  std::string data = cfg.dataset == dataset_kind::linreg ? "synthetic linear regression"
+                     : cfg.dataset == dataset_kind::idx  ? "IDX files in " + cfg.data_dir
+                     : cfg.dataset == dataset_kind::csv  ? "CSV (" + cfg.train_path + ")"
+                                                         : std::string("Fashion-MNIST");
+  std::string out = format("tether train: %s, model %s\n", data.c_str(), cfg.model.c_str());
   out += format("  %u workers, %u shards, %s, optimizer %s lr %g, batch %u per worker, %u epochs, "
                 "seed %llu\n",
                 cfg.workers, cfg.shards, consistency_text(cfg).c_str(), to_string(cfg.optimizer.kind),

@@ -13,6 +13,7 @@ const char* dataset_name(dataset_kind kind) {
     case dataset_kind::fashion_mnist: return "fashion-mnist";
     case dataset_kind::idx: return "idx";
     case dataset_kind::linreg: return "linreg";
+    case dataset_kind::csv: return "csv";
   }
   return "?";
 }

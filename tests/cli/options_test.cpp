@@ -55,6 +55,7 @@ std::string value_of(const job_config& cfg, const std::string& name) {
 TEST_CASE("every option accepts a good value, in both --name=value and --name value form") {
   struct good {
     std::string name, value;
+    std::vector<std::string> with = {}; ///< other options the value needs
   };
   std::vector<good> cases = {
       {"dataset", "idx"},          {"data-dir", "/data/x"},
@@ -72,14 +73,19 @@ TEST_CASE("every option accepts a good value, in both --name=value and --name va
       {"staleness", "3"},          {"staleness-lr", "inverse"},
       {"dc-lambda", "0.04"},       {"straggler", "1:3"},
       {"step-jitter", "0.5"},
+      {"train", "a.csv", {"--dataset=csv", "--test=b.csv"}},
+      {"test", "b.csv", {"--dataset=csv", "--train=a.csv"}},
   };
   std::set<std::string> covered;
   for (auto& c : cases) {
     CAPTURE(c.name);
     covered.insert(c.name);
-    CHECK(value_of(train({"--" + c.name + "=" + c.value}), c.name) == c.value);
+    auto joined = c.with, separate = c.with;
+    joined.push_back("--" + c.name + "=" + c.value);
+    separate.insert(separate.end(), {"--" + c.name, c.value});
+    CHECK(value_of(train(joined), c.name) == c.value);
     if (c.value != "true") // flags never take the next argument
-      CHECK(value_of(train({"--" + c.name, c.value}), c.name) == c.value);
+      CHECK(value_of(train(separate), c.name) == c.value);
   }
   for (auto& row : train_options())
     CHECK_MESSAGE(covered.count(std::string(row.name)) == 1, "no good-value case for ", row.name);
@@ -142,7 +148,7 @@ TEST_CASE("choices, model and paths are checked") {
   CHECK(train({"--dataset=linreg"}).dataset == dataset_kind::linreg);
   CHECK(train({"--dataset=fashion-mnist"}).dataset == dataset_kind::fashion_mnist);
   CHECK(train_error({"--dataset=mnist"}) ==
-        "--dataset=mnist: expected fashion-mnist, idx or linreg");
+        "--dataset=mnist: expected fashion-mnist, idx, linreg or csv");
   CHECK(train_error({"--optimizer=rmsprop"}) ==
         "--optimizer=rmsprop: expected sgd, momentum or adam");
   CHECK(train_error({"--lr-schedule=step"}) == "--lr-schedule=step: expected constant or cosine");

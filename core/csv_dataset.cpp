@@ -1,0 +1,226 @@
+// CSV reading: numeric feature columns, the integer class label last, an optional header.
+// The grammar and the error contract are in core/csv_dataset.hpp.
+#include "core/csv_dataset.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <string_view>
+#include <vector>
+
+namespace tether {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string in_quotes(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '"';
+  out += text;
+  out += '"';
+  return out;
+}
+
+/// A field as it appears in a message: quoted, cut after 40 characters.
+std::string shown_field(std::string_view field) {
+  if (field.size() > 40)
+    return in_quotes(std::string(field.substr(0, 40)) + "...");
+  return in_quotes(field);
+}
+
+std::string at_line(const std::string& path, size_t line) {
+  return "CSV file " + in_quotes(path) + ", line " + std::to_string(line);
+}
+
+std::string at_field(const std::string& path, size_t line, size_t column) {
+  return at_line(path, line) + ", column " + std::to_string(column);
+}
+
+std::string_view trim(std::string_view text) {
+  auto is_space = [](char c) { return c == ' ' || c == '\t'; };
+  while (!text.empty() && is_space(text.front()))
+    text.remove_prefix(1);
+  while (!text.empty() && is_space(text.back()))
+    text.remove_suffix(1);
+  return text;
+}
+
+/// Splits a line at commas into trimmed fields (reusing `out`'s storage).
+void split_fields(std::string_view line, std::vector<std::string_view>& out) {
+  out.clear();
+  for (;;) {
+    auto comma = line.find(',');
+    out.push_back(trim(line.substr(0, comma)));
+    if (comma == std::string_view::npos)
+      return;
+    line.remove_prefix(comma + 1);
+  }
+}
+
+enum class number_kind { number, out_of_range, not_a_number };
+
+/// A decimal number (optionally with a leading '+'), the whole field. "nan" and "inf" are
+/// numbers here; the caller rejects what is not finite.
+number_kind parse_number(std::string_view field, double& value) {
+  if (field.size() > 1 && field[0] == '+' && field[1] != '-' && field[1] != '+')
+    field.remove_prefix(1);
+  if (field.empty())
+    return number_kind::not_a_number;
+  const char* last = field.data() + field.size();
+  auto [ptr, ec] = std::from_chars(field.data(), last, value);
+  if (ptr != last || ec == std::errc::invalid_argument)
+    return number_kind::not_a_number;
+  if (ec == std::errc::result_out_of_range)
+    return number_kind::out_of_range;
+  return number_kind::number;
+}
+
+/// The whole file as text.
+result<std::string> read_text(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec))
+    return status{errc::not_found,
+                  "CSV file " + in_quotes(path) +
+                      " does not exist; check the path given to --train or --test"};
+  if (fs::is_directory(path, ec))
+    return status{errc::io_error,
+                  "CSV file " + in_quotes(path) + " is a directory; give the path of a CSV file"};
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return status{errc::io_error, "cannot open CSV file " + in_quotes(path) +
+                                      " for reading; check its permissions"};
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad())
+    return status{errc::io_error, "cannot read CSV file " + in_quotes(path)};
+  return std::move(text).str();
+}
+
+} // namespace
+
+result<dataset> load_csv(const std::string& path) {
+  auto text = read_text(path);
+  if (!text)
+    return text.error();
+  std::string_view rest = *text;
+  dataset d;
+  size_t columns = 0;    // of the first non-blank line; 0 until it is seen
+  size_t first_line = 0; // its number
+  bool header = false;
+  size_t max_label = 0;
+  std::vector<std::string_view> fields;
+  std::vector<double> values;
+  for (size_t line_no = 1; !rest.empty(); ++line_no) {
+    auto newline = rest.find('\n');
+    auto line = rest.substr(0, newline);
+    rest.remove_prefix(newline == std::string_view::npos ? rest.size() : newline + 1);
+    if (!line.empty() && line.back() == '\r')
+      line.remove_suffix(1);
+    if (trim(line).empty())
+      continue;
+    split_fields(line, fields);
+    values.assign(fields.size(), 0.0);
+    if (columns == 0) {
+      columns = fields.size();
+      first_line = line_no;
+      if (columns < 2)
+        return status{errc::corrupt_data,
+                      at_line(path, line_no) + " has 1 column, but a sample needs at least one " +
+                          "feature and the label: separate the values with commas, label last"};
+      header = std::any_of(fields.begin(), fields.end(), [&](std::string_view f) {
+        double ignored = 0;
+        return parse_number(f, ignored) == number_kind::not_a_number;
+      });
+      if (header)
+        continue;
+      d.features = columns - 1;
+      // One sample per remaining line, roughly: avoid regrowing a large set.
+      auto lines = static_cast<size_t>(std::count(rest.begin(), rest.end(), '\n')) + 2;
+      d.x.reserve(lines * d.features);
+      d.y.reserve(lines);
+    } else if (fields.size() != columns) {
+      return status{errc::corrupt_data,
+                    at_line(path, line_no) + ": expected " + std::to_string(columns) +
+                        " comma-separated values (" + std::to_string(columns - 1) +
+                        " features and the label, as on line " + std::to_string(first_line) +
+                        "), found " + std::to_string(fields.size()) +
+                        "; every row needs the same number of columns"};
+    }
+    d.features = columns - 1;
+    for (size_t c = 0; c < columns; ++c) {
+      auto kind = parse_number(fields[c], values[c]);
+      if (kind == number_kind::not_a_number)
+        return status{errc::corrupt_data,
+                      at_field(path, line_no, c + 1) + ": " +
+                          (fields[c].empty() ? std::string("the value is empty")
+                                             : shown_field(fields[c]) + " is not a number") +
+                          "; every value must be a decimal number (only the first line may "
+                          "be a header)"};
+      if (kind == number_kind::out_of_range || !std::isfinite(values[c]) ||
+          (c + 1 < columns && !std::isfinite(static_cast<float>(values[c]))))
+        return status{errc::corrupt_data, at_field(path, line_no, c + 1) + ": " +
+                                              shown_field(fields[c]) +
+                                              " is not a finite 32-bit float; remove or " +
+                                              "replace missing and infinite values"};
+    }
+    double label = values[columns - 1];
+    if (label < 0 || label != std::floor(label) || label >= static_cast<double>(kCsvMaxClasses))
+      return status{errc::corrupt_data,
+                    at_field(path, line_no, columns) + ": label " +
+                        shown_field(fields[columns - 1]) +
+                        " is not a class index; the last column must be a whole number from 0 "
+                        "to " +
+                        std::to_string(kCsvMaxClasses - 1)};
+    for (size_t c = 0; c + 1 < columns; ++c)
+      d.x.push_back(static_cast<float>(values[c]));
+    d.y.push_back(static_cast<float>(label));
+    max_label = std::max(max_label, static_cast<size_t>(label));
+    ++d.count;
+  }
+  if (columns == 0)
+    return status{errc::corrupt_data, "CSV file " + in_quotes(path) +
+                                          " is empty; it needs one line per sample: the "
+                                          "features, then the class label, comma-separated"};
+  if (d.count == 0)
+    return status{errc::corrupt_data, "CSV file " + in_quotes(path) + " has a header line (line " +
+                                          std::to_string(first_line) + ") but no samples"};
+  d.classes = max_label + 1;
+  return d;
+}
+
+result<train_test> load_csv_pair(const std::string& train_path, const std::string& test_path) {
+  auto test_future = std::async(std::launch::async, [&] { return load_csv(test_path); });
+  auto train = load_csv(train_path);
+  auto test = test_future.get();
+  if (!train)
+    return train.error();
+  if (!test)
+    return test.error();
+  if (train->features != test->features)
+    return status{errc::mismatch, "training file " + in_quotes(train_path) + " has " +
+                                      std::to_string(train->features) +
+                                      " feature columns but test file " + in_quotes(test_path) +
+                                      " has " + std::to_string(test->features) +
+                                      "; both need the same features in the same order, "
+                                      "label last"};
+  size_t classes = std::max(train->classes, test->classes);
+  if (classes < 2)
+    return status{errc::corrupt_data, "CSV files " + in_quotes(train_path) + " and " +
+                                          in_quotes(test_path) +
+                                          " hold only class 0; a classifier needs at least two "
+                                          "classes, labelled 0, 1, ..."};
+  train->classes = classes;
+  test->classes = classes;
+  train_test out;
+  out.train = std::make_shared<const dataset>(std::move(train).value());
+  out.test = std::make_shared<const dataset>(std::move(test).value());
+  return out;
+}
+
+} // namespace tether
