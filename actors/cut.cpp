@@ -1,5 +1,7 @@
 #include "actors/cut.hpp"
 
+#include "actors/publish.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <memory>
@@ -130,6 +132,7 @@ void finish_cut(self_ptr self, const gather_ptr& g, std::vector<uint64_t> target
     st.report.curve.back() = p;
   } else if (g->kind.evaluate) {
     st.report.curve.push_back(p);
+    publish_quick_status(self);
     self->send(a.runner, point_atom_v, p);
   }
   if (g->kind.final) {

@@ -14,6 +14,17 @@ namespace tether {
 
 enum class dataset_kind { fashion_mnist, idx, linreg, csv };
 
+/// The --dataset spelling of a kind.
+inline const char* to_string(dataset_kind kind) {
+  switch (kind) {
+    case dataset_kind::fashion_mnist: return "fashion-mnist";
+    case dataset_kind::idx: return "idx";
+    case dataset_kind::linreg: return "linreg";
+    case dataset_kind::csv: return "csv";
+  }
+  return "?";
+}
+
 /// The learning rate each optimizer gets when --lr is not given: values that train
 /// the default MLP on Fashion-MNIST well (bench/RESULTS.md).
 inline float default_lr(optimizer_kind kind) {
@@ -71,6 +82,12 @@ struct job_config {
   uint64_t eval_every = 0;                 ///< updates between test evaluations; 0: epoch ends only
   std::string summary_path;                ///< empty: no summary file
   bool quiet = false;
+  bool verbose = false;                    ///< also the effective options and per-worker lines
+  std::string metrics;                     ///< HOST:PORT of the metrics server; empty: off
+  std::string metrics_token;               ///< file holding the bearer token
+  std::string metrics_log;                 ///< one JSON line per evaluation point
+  std::string log_file;                    ///< every line tether prints, timestamped
+  std::string log_level = "info";          ///< error, warning or info
   // text of every option, "name=value" a line, as the user's job saw it (for checkpoints)
   std::string effective_options;
 };

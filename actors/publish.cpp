@@ -76,6 +76,7 @@ void init_status(self_ptr self) {
   const auto& a = st.args;
   s.model = a.net->spec().to_string();
   s.consistency = to_string(a.cfg.consistency.model);
+  s.dataset = to_string(a.cfg.dataset);
   s.workers = a.cfg.workers;
   s.shards = static_cast<uint32_t>(a.ranges.size());
   s.epochs = a.cfg.epochs;
@@ -85,6 +86,11 @@ void init_status(self_ptr self) {
     s.worker[w].index = w;
     s.worker[w].step_buckets.assign(step_time_bounds.size() + 1, 0);
   }
+}
+
+void publish_quick_status(self_ptr self) {
+  fill_status(self);
+  self->send(self->state.args.runner, status_atom_v, self->state.status);
 }
 
 void publish_final_status(self_ptr self) {

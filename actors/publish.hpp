@@ -13,6 +13,10 @@ void init_status(caf::stateful_actor<supervisor_state>* self);
 /// runner. Does nothing while the previous round is still under way.
 void publish_status(caf::stateful_actor<supervisor_state>* self);
 
+/// A snapshot from what the supervisor knows now (shard figures as last asked), sent at
+/// once: the runner gets it just before an evaluation point.
+void publish_quick_status(caf::stateful_actor<supervisor_state>* self);
+
 /// The last snapshot, state "finished", from what the final cut found.
 void publish_final_status(caf::stateful_actor<supervisor_state>* self);
 

@@ -144,20 +144,6 @@ option_spec flag_option(std::string_view name, std::string_view help, Field fiel
           }};
 }
 
-const char* dataset_name(dataset_kind kind) {
-  switch (kind) {
-  case dataset_kind::fashion_mnist:
-    return "fashion-mnist";
-  case dataset_kind::idx:
-    return "idx";
-  case dataset_kind::linreg:
-    return "linreg";
-  case dataset_kind::csv:
-    return "csv";
-  }
-  return "?";
-}
-
 std::vector<option_spec> make_train_options() {
   constexpr uint64_t u32 = std::numeric_limits<uint32_t>::max();
   constexpr uint64_t u64 = std::numeric_limits<uint64_t>::max();
@@ -167,11 +153,11 @@ std::vector<option_spec> make_train_options() {
        "training data: the Fashion-MNIST files, other IDX files in --data-dir, synthetic "
        "linear-regression data (with its own defaults for some options), or the CSV files "
        "--train and --test",
-       [](const job_config& cfg) { return std::string(dataset_name(cfg.dataset)); },
+       [](const job_config& cfg) { return std::string(to_string(cfg.dataset)); },
        [](job_config& cfg, const std::string& text) -> status {
          for (auto kind : {dataset_kind::fashion_mnist, dataset_kind::idx, dataset_kind::linreg,
                            dataset_kind::csv})
-           if (text == dataset_name(kind)) {
+           if (text == to_string(kind)) {
              cfg.dataset = kind;
              return {};
            }
@@ -332,6 +318,33 @@ std::vector<option_spec> make_train_options() {
                              TETHER_FIELD(summary_path), true));
   rows.push_back(
       flag_option("quiet", "print only errors and the final result", TETHER_FIELD(quiet)));
+  rows.push_back(flag_option("verbose",
+                             "also print the effective options at the start and a line per "
+                             "worker at each evaluation",
+                             TETHER_FIELD(verbose)));
+  rows.push_back(text_option("metrics", "HOST:PORT",
+                             "serve /metrics (Prometheus), /status (JSON) and / (a live page) "
+                             "here; PORT alone means 127.0.0.1:PORT (empty: off)",
+                             TETHER_FIELD(metrics), true));
+  rows.push_back(text_option("metrics-token", "FILE",
+                             "file holding a bearer token the metrics requests must carry; "
+                             "required when --metrics is off loopback",
+                             TETHER_FIELD(metrics_token), true));
+  rows.push_back(text_option("metrics-log", "FILE",
+                             "append every evaluation point as one JSON line, flushed at once",
+                             TETHER_FIELD(metrics_log), true));
+  rows.push_back(text_option("log-file", "FILE",
+                             "append every line tether prints, with a timestamp (empty: none)",
+                             TETHER_FIELD(log_file), true));
+  rows.push_back({"log-level", "error|warning|info",
+                  "which messages reach stderr and --log-file (progress lines are info)",
+                  [](const job_config& cfg) { return cfg.log_level; },
+                  [](job_config& cfg, const std::string& text) -> status {
+                    if (text != "error" && text != "warning" && text != "info")
+                      return bad("expected error, warning or info");
+                    cfg.log_level = text;
+                    return {};
+                  }});
   return rows;
 }
 

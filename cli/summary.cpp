@@ -8,16 +8,6 @@ namespace tether {
 
 namespace {
 
-const char* dataset_name(dataset_kind kind) {
-  switch (kind) {
-    case dataset_kind::fashion_mnist: return "fashion-mnist";
-    case dataset_kind::idx: return "idx";
-    case dataset_kind::linreg: return "linreg";
-    case dataset_kind::csv: return "csv";
-  }
-  return "?";
-}
-
 void write_point(json_writer& w, const progress_point& p, bool regression) {
   w.begin_object();
   w.key("wall_seconds").number(p.wall_seconds);
@@ -114,7 +104,7 @@ std::string summary_json(const job_config& cfg, const job_outcome& outcome) {
   w.key("model").string(outcome.model);
   w.key("optimizer").string(to_string(cfg.optimizer.kind));
   w.key("lr").number(cfg.optimizer.lr);
-  w.key("dataset").string(dataset_name(cfg.dataset));
+  w.key("dataset").string(to_string(cfg.dataset));
   w.key("train_samples").unsigned_integer(outcome.train_samples);
   w.key("seed").unsigned_integer(cfg.seed);
   w.key("checkpoint").string(r.checkpoint_path);

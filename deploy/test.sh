@@ -4,7 +4,7 @@
 # Usage: deploy/test.sh [extra ctest arguments...]   e.g. deploy/test.sh -R core/
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash deploy/install-deps.sh
+bash deploy/install-deps.sh --test
 bash deploy/build.sh
 
 ctest_args=(--test-dir build --output-on-failure -j2 --no-tests=error)

@@ -72,7 +72,10 @@ TEST_CASE("every option accepts a good value, in both --name=value and --name va
       {"summary", "out.json"},     {"quiet", "true"},
       {"staleness", "3"},          {"staleness-lr", "inverse"},
       {"dc-lambda", "0.04"},       {"straggler", "1:3"},
-      {"step-jitter", "0.5"},
+      {"step-jitter", "0.5"},      {"verbose", "true"},
+      {"metrics", "127.0.0.1:9100"}, {"metrics-token", "/etc/tether/token"},
+      {"metrics-log", "points.jsonl"}, {"log-file", "run.log"},
+      {"log-level", "warning"},
       {"train", "a.csv", {"--dataset=csv", "--test=b.csv"}},
       {"test", "b.csv", {"--dataset=csv", "--train=a.csv"}},
   };
