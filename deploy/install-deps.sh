@@ -3,7 +3,7 @@
 # the build is CPU-only without nvcc). Each package matches a find_* in cmake/dependencies.cmake,
 # messages/CMakeLists.txt or tests/CMakeLists.txt.
 # Idempotent: packages already present are left alone, so a second run is quick.
-# Usage: deploy/install-deps.sh   (as root, or with sudo available)
+# Usage: deploy/install-deps.sh [--test]   (as root, or with sudo available)
 set -euo pipefail
 
 packages=(
@@ -15,9 +15,15 @@ packages=(
   libopenblas-dev zlib1g-dev libssl-dev
   # data: Fashion-MNIST as IDX .gz files under /usr/share/datasets/fashion-mnist
   dataset-fashion-mnist
-  # test helpers
-  python3
+  # the experiment driver and its plots (examples/run_experiment.py)
+  python3 python3-matplotlib
 )
+# With --test, also what the test suite checks our output with: numpy reads exported
+# weights, promtool and a Prometheus server scrape /metrics, headless Chromium renders the
+# status page. Without them those tests skip with a message; CI installs them.
+if [ "${1:-}" = "--test" ]; then
+  packages+=(python3-numpy prometheus chromium)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
