@@ -55,7 +55,17 @@ result<bool> shard_core::push(const push_request& push) {
     applied_[w] = push.clock + 1;
     return true;
   }
-  // BSP: gather the round; apply the average once every live worker is in.
+  // BSP: gather the round; apply the average once every live worker is in. A round of
+  // one (the only live worker) is applied as it comes: its average is the gradient.
+  if (!round_open_ && live_[w] && std::count(live_.begin(), live_.end(), true) == 1) {
+    optimizer_.apply(params_, push.grad, lr_at(optimizer_.config(), version_));
+    ++version_;
+    applied_[w] = push.clock + 1;
+    ++stats_.applied;
+    stats_.tau_histogram.resize(std::max<size_t>(stats_.tau_histogram.size(), 1));
+    ++stats_.tau_histogram[0];
+    return true;
+  }
   if (!round_open_) {
     // The round's first gradient starts the sum: no zeroing pass.
     round_sum_.assign(push.grad.begin(), push.grad.end());

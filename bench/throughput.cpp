@@ -218,7 +218,7 @@ void bench_compute(const options& opt, const train_test* data) {
 // -- b. end-to-end asynchronous training -----------------------------------------------
 
 void bench_end_to_end(const options& opt) {
-  const int runs = opt.quick ? 1 : 3;
+  const int runs = opt.quick ? 1 : 5;
   std::printf("b. end-to-end async training (run_job, fashion-mnist, 2 shards, batch 64, SGD 0.1;"
               " median of %d run(s))\n",
               runs);
@@ -231,6 +231,8 @@ void bench_end_to_end(const options& opt) {
       cfg.workers = workers;
       cfg.shards = 2;
       cfg.batch = 64;
+      cfg.optimizer.kind = optimizer_kind::sgd; // like the PyTorch baselines (not the default Adam)
+      cfg.optimizer.lr = 0.1f;
       cfg.epochs = opt.quick ? 1 : 2;
       cfg.limit_train = opt.quick ? 12800 : 0;
       cfg.quiet = true;
