@@ -38,6 +38,20 @@ void store_slice(worker_state& st, size_t s, param_slice& p) {
   st.spare[s] = std::move(p.values);
 }
 
+/// Takes one shard's answer of the current round trip; true when it was the last one
+/// (the time since the requests went out is then counted as blocked).
+bool slice_arrived(self_ptr self, uint64_t round, size_t s, param_slice& p) {
+  auto& st = self->state;
+  if (round != st.round)
+    return false;
+  store_slice(st, s, p);
+  if (--st.outstanding != 0)
+    return false;
+  st.blocked_seconds
+    += std::chrono::duration<double>(std::chrono::steady_clock::now() - st.sent_at).count();
+  return true;
+}
+
 void pull_all(self_ptr self) {
   auto& st = self->state;
   st.outstanding = st.args.shards.size();
@@ -48,16 +62,8 @@ void pull_all(self_ptr self) {
                   pull_request{st.args.id, st.clock})
       .then(
         [=](param_slice& p) {
-          auto& st = self->state;
-          if (round != st.round)
-            return;
-          store_slice(st, s, p);
-          if (--st.outstanding == 0) {
-            st.blocked_seconds
-              += std::chrono::duration<double>(std::chrono::steady_clock::now() - st.sent_at)
-                   .count();
+          if (slice_arrived(self, round, s, p))
             step(self);
-          }
         },
         [=](caf::error& err) {
           if (round == self->state.round)
@@ -81,14 +87,8 @@ void send_pushes(self_ptr self) {
     self->request(a.shards[s], a.request_timeout, push_atom_v, std::move(push))
       .then(
         [=](param_slice& p) {
-          auto& st = self->state;
-          if (round != st.round)
-            return;
-          store_slice(st, s, p);
-          if (--st.outstanding == 0) {
-            st.blocked_seconds
-              += std::chrono::duration<double>(std::chrono::steady_clock::now() - st.sent_at)
-                   .count();
+          if (slice_arrived(self, round, s, p)) {
+            auto& st = self->state;
             ++st.clock;
             self->send(st.args.supervisor, progress_atom_v, st.args.id, st.clock, st.last_loss,
                        st.blocked_seconds, st.last_compute_seconds);

@@ -98,20 +98,23 @@ void write_shards(json_writer& w, const job_status& s) {
 
 } // namespace
 
-void write_progress_point(json_writer& w, const progress_point& p) {
+void write_progress_point(json_writer& w, const progress_point& p, bool regression) {
   w.begin_object();
-  write_progress_fields(w, p);
+  write_progress_fields(w, p, regression);
   w.end_object();
 }
 
-void write_progress_fields(json_writer& w, const progress_point& p) {
+void write_progress_fields(json_writer& w, const progress_point& p, bool regression) {
   w.key("wall_seconds").number(p.wall_seconds);
   w.key("training_seconds").number(p.training_seconds);
   w.key("updates").unsigned_integer(p.updates);
   w.key("epoch").number(p.epoch);
   w.key("train_loss").number(p.train_loss);
   w.key("test_loss").number(p.test_loss);
-  w.key("test_accuracy").number(p.test_accuracy);
+  if (regression)
+    w.key("test_accuracy").null();
+  else
+    w.key("test_accuracy").number(p.test_accuracy);
   w.key("test_mse").number(p.test_mse);
   w.key("samples_per_sec").number(p.samples_per_sec);
   w.key("mean_staleness").number(p.mean_staleness);
@@ -167,7 +170,7 @@ std::string status_json(const job_status& s) {
   w.end_object();
   w.key("curve").begin_array();
   for (const auto& p : s.curve)
-    write_progress_point(w, p);
+    write_progress_point(w, p, s.dataset == "linreg");
   w.end_array();
   w.end_object();
   return w.str();

@@ -32,8 +32,8 @@ std::string status_json(const job_status& status);
 
 /// One progress point as a JSON object (the keys of the summary file's curve); shared by
 /// status_json and metrics_log.
-void write_progress_point(json_writer& w, const progress_point& p);
+void write_progress_point(json_writer& w, const progress_point& p, bool regression = false);
 /// The same members, written into an object the caller has begun.
-void write_progress_fields(json_writer& w, const progress_point& p);
+void write_progress_fields(json_writer& w, const progress_point& p, bool regression = false);
 
 } // namespace tether

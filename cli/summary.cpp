@@ -1,37 +1,11 @@
 #include "cli/summary.hpp"
 
 #include "cli/json.hpp"
+#include "cli/status_json.hpp"
 
 #include <cmath>
 
 namespace tether {
-
-namespace {
-
-void write_point(json_writer& w, const progress_point& p, bool regression) {
-  w.begin_object();
-  w.key("wall_seconds").number(p.wall_seconds);
-  w.key("training_seconds").number(p.training_seconds);
-  w.key("updates").unsigned_integer(p.updates);
-  w.key("epoch").number(p.epoch);
-  w.key("train_loss").number(p.train_loss);
-  w.key("test_loss").number(p.test_loss);
-  if (regression) {
-    w.key("test_accuracy").null();
-    w.key("test_mse").number(p.test_mse);
-  } else {
-    w.key("test_accuracy").number(p.test_accuracy);
-  }
-  w.key("samples_per_sec").number(p.samples_per_sec);
-  w.key("mean_staleness").number(p.mean_staleness);
-  w.key("max_staleness").unsigned_integer(p.max_staleness);
-  w.key("max_clock_gap").unsigned_integer(p.max_clock_gap);
-  w.key("clock_lag").unsigned_integer(p.clock_lag);
-  w.key("blocked_seconds").number(p.blocked_seconds);
-  w.end_object();
-}
-
-} // namespace
 
 double weights_distance(const std::vector<float>& params, const std::vector<double>& ls) {
   // The linear model's layout is layer0.weight {1, features} then layer0.bias {1}:
@@ -112,7 +86,7 @@ std::string summary_json(const job_config& cfg, const job_outcome& outcome) {
   w.key("stopped_early").boolean(r.stopped_early);
   w.key("curve").begin_array();
   for (const auto& p : r.curve)
-    write_point(w, p, regression);
+    write_progress_point(w, p, regression);
   w.end_array();
   w.end_object();
   return w.str() + "\n";
