@@ -319,8 +319,7 @@ std::vector<option_spec> make_train_options() {
   rows.push_back(
       flag_option("quiet", "print only errors and the final result", TETHER_FIELD(quiet)));
   rows.push_back(flag_option("verbose",
-                             "also print the effective options at the start and a line per "
-                             "worker at each evaluation",
+                             "also print a line per worker at each evaluation",
                              TETHER_FIELD(verbose)));
   rows.push_back(text_option("metrics", "HOST:PORT",
                              "serve /metrics (Prometheus), /status (JSON) and / (a live page) "

@@ -46,7 +46,7 @@ status check_summary_path(const std::string& path) {
   return status::ok();
 }
 
-/// The effective options, wrapped, for --verbose.
+/// The effective options, wrapped: every option of the job, as stored in its checkpoints.
 std::string options_paragraph(const job_config& cfg) {
   std::string out = "  options:";
   size_t column = out.size();
@@ -129,8 +129,7 @@ int train_command(const job_config& cfg) {
   }
 
   out.progress(banner(cfg));
-  if (cfg.verbose)
-    out.progress(options_paragraph(cfg));
+  out.progress(options_paragraph(cfg));
   if (server)
     out.progress("  metrics on " + server->url() + "metrics, status page on " + server->url()
                  + (cfg.metrics_token.empty() ? "" : "#token=<token>") + "\n");
