@@ -3,6 +3,7 @@
 #include "actors/job.hpp"
 
 #include <doctest/doctest.h>
+#include "tests/temp_dir.hpp"
 
 #include <cmath>
 #include <filesystem>
@@ -12,14 +13,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    char tmpl[] = "/tmp/tether-consistency-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-};
+using tether::testing::temp_dir;
 
 job_outcome run_quietly(const job_config& cfg, std::function<void(const progress_point&, job_control&)> on_point = {}) {
   job_hooks hooks;

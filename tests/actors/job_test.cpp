@@ -4,6 +4,7 @@
 #include "messages/checkpoint_file.hpp"
 
 #include <doctest/doctest.h>
+#include "tests/temp_dir.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -17,15 +18,7 @@ namespace {
 
 const char* fashion_dir = "/usr/share/datasets/fashion-mnist";
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    char tmpl[] = "/tmp/tether-job-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-  std::string str(const std::string& sub = "ckpt") const { return (path / sub).string(); }
-};
+using tether::testing::temp_dir;
 
 job_config linreg_job(const temp_dir& dir) {
   job_config cfg;
@@ -37,7 +30,7 @@ job_config linreg_job(const temp_dir& dir) {
   cfg.epochs = 4;
   cfg.workers = 2;
   cfg.shards = 2;
-  cfg.checkpoint_dir = dir.str();
+  cfg.checkpoint_dir = (dir / "ckpt");
   return cfg;
 }
 
@@ -85,7 +78,7 @@ TEST_CASE("Fashion-MNIST on a 10,000-sample subset reaches 0.75 test accuracy") 
   job_config cfg;
   cfg.limit_train = 10000;
   cfg.epochs = 2;
-  cfg.checkpoint_dir = dir.str();
+  cfg.checkpoint_dir = (dir / "ckpt");
   auto out = run_job(cfg, quiet_hooks());
   REQUIRE_MESSAGE(out.failure == job_failure::none, out.message);
   CHECK(out.test_samples == 10000);
@@ -217,7 +210,7 @@ TEST_CASE("bad set-ups fail before training with one clear message") {
   SUBCASE("missing data directory") {
     job_config cfg;
     cfg.data_dir = (dir.path / "nope").string();
-    cfg.checkpoint_dir = dir.str();
+    cfg.checkpoint_dir = (dir / "ckpt");
     auto out = run_job(cfg, quiet_hooks());
     CHECK(out.failure == job_failure::data);
     CHECK(out.message.find("--data-dir") != std::string::npos);
@@ -242,7 +235,7 @@ TEST_CASE("bad set-ups fail before training with one clear message") {
     auto out = run_job(cfg, quiet_hooks());
     CHECK(out.failure == job_failure::usage);
   }
-  CHECK(list_checkpoints(dir.str()).empty());
+  CHECK(list_checkpoints((dir / "ckpt")).empty());
 }
 
 TEST_SUITE_END();

@@ -6,6 +6,7 @@
 #include "cli/options.hpp"
 
 #include <doctest/doctest.h>
+#include "tests/temp_dir.hpp"
 
 #include <cstdlib>
 #include <filesystem>
@@ -21,19 +22,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    char tmpl[] = "/tmp/tether-config-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-  std::string write(const std::string& name, const std::string& text) const {
-    auto file = (path / name).string();
-    std::ofstream(file, std::ios::binary) << text;
-    return file;
-  }
-};
+using tether::testing::temp_dir;
 
 result<parsed_command> parse(std::vector<std::string> args) {
   args.insert(args.begin(), {"tether", "train"});

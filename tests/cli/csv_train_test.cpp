@@ -4,6 +4,7 @@
 #include "cli/options.hpp"
 
 #include <doctest/doctest.h>
+#include "tests/temp_dir.hpp"
 
 #include <cstdlib>
 #include <filesystem>
@@ -21,15 +22,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    char tmpl[] = "/tmp/tether-csv-train-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-  std::string operator/(const std::string& sub) const { return (path / sub).string(); }
-};
+using tether::testing::temp_dir;
 
 result<parsed_command> parse(std::vector<std::string> args) {
   args.insert(args.begin(), {"tether", "train"});

@@ -4,6 +4,7 @@
 // small real job with the binary, exports it and checks with numpy (tests/cli/
 // npz_forward.py) that the exported weights give the accuracy tether reported.
 #include <doctest/doctest.h>
+#include "tests/temp_dir.hpp"
 
 #include "cli/export_command.hpp"
 #include "cli/inspect_command.hpp"
@@ -29,20 +30,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    char tmpl[] = "/tmp/tether-export-test-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& sub) const { return (path / sub).string(); }
-  std::string str() const { return path.string(); }
-};
+using tether::testing::temp_dir;
 
 struct outcome {
   int code = -1;

@@ -1,6 +1,7 @@
 // The `tether` binary on bad input and on signals: each bad input ends in one clear
 // message naming the problem, a documented exit code, and no partial output file.
 #include <doctest/doctest.h>
+#include "tests/temp_dir.hpp"
 
 #include <chrono>
 #include <csignal>
@@ -21,16 +22,7 @@ namespace {
 
 const std::string tether_bin = std::string(TETHER_BINARY_DIR) + "/cli/tether";
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    char tmpl[] = "/tmp/tether-cli-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-  std::string operator/(const std::string& sub) const { return (path / sub).string(); }
-  std::string str() const { return path.string(); }
-};
+using tether::testing::temp_dir;
 
 struct run_result {
   int exit_code = -1;

@@ -1,6 +1,7 @@
 #include "core/csv_dataset.hpp"
 
 #include <doctest/doctest.h>
+#include "tests/temp_dir.hpp"
 
 #include <cstdlib>
 #include <filesystem>
@@ -14,20 +15,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    char tmpl[] = "/tmp/tether-csv-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-  /// Writes `text` to a file `name` in the directory; returns its path.
-  std::string write(const std::string& name, const std::string& text) const {
-    auto file = (path / name).string();
-    std::ofstream(file, std::ios::binary) << text;
-    return file;
-  }
-};
+using tether::testing::temp_dir;
 
 /// The message of a failed load_csv of `text`, which must name the file.
 std::string csv_error(const std::string& text, errc code = errc::corrupt_data) {

@@ -4,6 +4,7 @@
 #include "core/dataset.hpp"
 
 #include <doctest/doctest.h>
+#include "tests/temp_dir.hpp"
 #include <zlib.h>
 
 #include <algorithm>
@@ -21,19 +22,7 @@ namespace {
 using bytes = std::vector<uint8_t>;
 
 /// A fresh directory under TMPDIR, removed with everything in it.
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::string tmpl = (fs::temp_directory_path() / "tether-dataset-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
+using tether::testing::temp_dir;
 
 void put_be32(bytes& out, uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8)
