@@ -2,6 +2,7 @@
 #include "cli/metrics_server.hpp"
 
 #include <doctest/doctest.h>
+#include "tests/child_process.hpp"
 
 #include <arpa/inet.h>
 #include <atomic>
@@ -152,48 +153,7 @@ struct scratch_dir {
   ~scratch_dir() { fs::remove_all(path); }
 };
 
-/// A child process in its own process group, stopped (SIGTERM, then SIGKILL after 5 s) and
-/// reaped at scope end whatever happens in the test.
-struct child_process {
-  pid_t pid = -1;
-  child_process(const std::vector<std::string>& argv, const fs::path& log) {
-    pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      ::setpgid(0, 0);
-      FILE* out = std::freopen(log.c_str(), "w", stdout);
-      (void)out;
-      ::dup2(::fileno(stdout), ::fileno(stderr));
-      std::vector<char*> args;
-      for (const auto& a : argv)
-        args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      ::execvp(args[0], args.data());
-      ::_exit(127);
-    }
-    ::setpgid(pid, pid); // also here: no race with the child's own call
-  }
-  bool running() {
-    if (pid < 0)
-      return false;
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid)
-      pid = -1;
-    return pid >= 0;
-  }
-  ~child_process() {
-    if (!running())
-      return;
-    ::kill(-pid, SIGTERM);
-    auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (running() && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(20ms);
-    if (running()) {
-      ::kill(-pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-  }
-};
+using tether::testing::child_process;
 
 } // namespace
 

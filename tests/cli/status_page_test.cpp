@@ -4,6 +4,7 @@
 #include "cli/status_page.hpp"
 
 #include <doctest/doctest.h>
+#include "tests/child_process.hpp"
 
 #include <chrono>
 #include <csignal>
@@ -83,58 +84,7 @@ job_status job_with_curve() {
   return s;
 }
 
-/// A child process in its own process group, killed (SIGTERM, SIGKILL after 5 s) and reaped
-/// at scope end whatever happens in the test.
-struct child_process {
-  pid_t pid = -1;
-  child_process(const std::vector<std::string>& argv, const fs::path& log) {
-    pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      ::setpgid(0, 0);
-      FILE* out = std::freopen(log.c_str(), "w", stdout);
-      (void)out;
-      ::dup2(::fileno(stdout), ::fileno(stderr));
-      std::vector<char*> args;
-      for (const auto& a : argv)
-        args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      ::execvp(args[0], args.data());
-      ::_exit(127);
-    }
-    ::setpgid(pid, pid);
-  }
-  /// Waits up to `limit` for the child to exit; its exit code, or -1 if it had to be killed.
-  int wait_for(std::chrono::milliseconds limit) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(pid, &status, WNOHANG) == pid) {
-        pid = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    stop();
-    return -1;
-  }
-  void stop() {
-    if (pid < 0)
-      return;
-    ::kill(-pid, SIGTERM);
-    auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (::waitpid(pid, nullptr, WNOHANG) == 0 && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(20ms);
-    ::kill(-pid, SIGKILL); // the whole group: a browser leaves helpers behind
-    ::waitpid(pid, nullptr, WNOHANG);
-    pid = -1;
-  }
-  ~child_process() {
-    if (pid >= 0)
-      ::kill(-pid, SIGKILL), ::waitpid(pid, nullptr, 0);
-    pid = -1;
-  }
-};
+using tether::testing::child_process;
 
 std::string slurp(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
