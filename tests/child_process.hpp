@@ -23,6 +23,7 @@ namespace fs = std::filesystem;
 struct child_process {
   pid_t pid = -1;
   child_process(const std::vector<std::string>& argv, const fs::path& log) {
+    std::fflush(nullptr); // or the child would write the parent's buffered output again
     pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {

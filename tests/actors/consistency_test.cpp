@@ -117,7 +117,7 @@ TEST_CASE("a killed worker blocks neither bsp nor ssp") {
     temp_dir dir;
     auto cfg = linreg_job(dir);
     cfg.workers = 3;
-    cfg.epochs = 6;
+    cfg.epochs = 30; // long enough that the kill lands while the job runs
     cfg.eval_every = 40;
     cfg.consistency.model = model;
     cfg.consistency.staleness = 1;

@@ -90,7 +90,7 @@ TEST_CASE("Fashion-MNIST on a 10,000-sample subset reaches 0.75 test accuracy") 
 TEST_CASE("a killed worker and a killed shard are restarted and the job finishes") {
   temp_dir dir;
   auto cfg = linreg_job(dir);
-  cfg.epochs = 10;
+  cfg.epochs = 40; // long enough that both kills land while the job runs
   cfg.eval_every = 100;
   cfg.checkpoint_every = 100;
   int points = 0;
@@ -117,6 +117,9 @@ TEST_CASE("a killed worker and a killed shard are restarted and the job finishes
 TEST_CASE("a spent restart budget stops the job with a message naming the actor") {
   temp_dir dir;
   auto cfg = linreg_job(dir);
+  // Long enough (about a second) that worker 1 is surely still running when the runner
+  // handles the first evaluation point, whatever the machine's load.
+  cfg.epochs = 40;
   cfg.eval_every = 100;
   cfg.max_restarts = 0;
   auto hooks = quiet_hooks();
@@ -138,6 +141,7 @@ TEST_CASE("a spent restart budget stops the job with a message naming the actor"
 TEST_CASE("a stopped job resumes from its final checkpoint, also on another shard count") {
   temp_dir dir;
   auto cfg = linreg_job(dir);
+  cfg.epochs = 40; // long enough that the stop lands while the job runs
   cfg.eval_every = 50;
   auto hooks = quiet_hooks();
   int points = 0;
@@ -147,14 +151,14 @@ TEST_CASE("a stopped job resumes from its final checkpoint, also on another shar
   REQUIRE_MESSAGE(first.failure == job_failure::none, first.message);
   CHECK(first.report->stopped_early);
   auto stopped_at = first.report->updates;
-  CHECK(stopped_at < 4 * (10000 / 64) * 2);
+  CHECK(stopped_at < uint64_t{cfg.epochs} * (10000 / 64) * 2);
 
   cfg.resume = true;
   cfg.shards = 3;
   auto second = run_job(cfg, quiet_hooks());
   REQUIRE_MESSAGE(second.failure == job_failure::none, second.message);
   CHECK(second.resumed_from == first.report->checkpoint_path);
-  CHECK(second.report->updates == 4 * (10000 / 64) * 2);
+  CHECK(second.report->updates == uint64_t{cfg.epochs} * (10000 / 64) * 2);
   CHECK(second.report->samples == (second.report->updates - stopped_at) * cfg.batch);
   CHECK(weights_error(second) < 1e-2);
 }

@@ -38,6 +38,7 @@ std::string slurp(const std::string& path) {
 
 /// Starts tether with `args`; stdout and stderr go to `log`.
 pid_t start(const std::vector<std::string>& args, const std::string& log) {
+  std::fflush(nullptr); // or the child would write the parent's buffered output again
   pid_t pid = fork();
   if (pid == 0) {
     FILE* out = std::freopen(log.c_str(), "w", stdout);
