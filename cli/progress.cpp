@@ -47,10 +47,10 @@ std::string banner(const job_config& cfg) {
                      : cfg.dataset == dataset_kind::csv  ? "CSV (" + cfg.train_path + ")"
                                                          : std::string("Fashion-MNIST");
   std::string out = format("tether train: %s, model %s\n", data.c_str(), cfg.model.c_str());
-  out += format("  %u workers, %u shards, %s, optimizer %s lr %g, batch %u per worker, %u epochs, "
+  out += format("  %u workers, %u shards, %s, optimizer %s lr %g, batch %u per worker, %u epoch%s, "
                 "seed %llu\n",
                 cfg.workers, cfg.shards, consistency_text(cfg).c_str(), to_string(cfg.optimizer.kind),
-                static_cast<double>(cfg.optimizer.lr), cfg.batch, cfg.epochs,
+                static_cast<double>(cfg.optimizer.lr), cfg.batch, cfg.epochs, cfg.epochs == 1 ? "" : "s",
                 static_cast<unsigned long long>(cfg.seed));
   out += "  checkpoints in " + cfg.checkpoint_dir
          + (cfg.checkpoint_every ? " every " + std::to_string(cfg.checkpoint_every) + " updates"
