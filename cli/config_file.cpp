@@ -2,6 +2,8 @@
 // cli/config_file.hpp; applying the settings is parse_command_line's (cli/command_line.cpp).
 #include "cli/config_file.hpp"
 
+#include "core/text.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -17,14 +19,6 @@ status bad(std::string message) {
   return status{errc::invalid_argument, std::move(message)};
 }
 
-std::string_view trim(std::string_view text) {
-  auto is_space = [](char c) { return c == ' ' || c == '\t'; };
-  while (!text.empty() && is_space(text.front()))
-    text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back()))
-    text.remove_suffix(1);
-  return text;
-}
 
 /// The line without its comment: from a '#' that starts the line or follows a space or tab.
 std::string_view strip_comment(std::string_view line) {

@@ -1,5 +1,7 @@
 #include "cli/metrics_server.hpp"
 
+#include "core/text.hpp"
+
 #include "cli/prometheus_text.hpp"
 #include "cli/status_json.hpp"
 #include "cli/status_page.hpp"
@@ -54,14 +56,6 @@ bool same_secret(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-std::string trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b])))
-    ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])))
-    --e;
-  return std::string(s.substr(b, e - b));
-}
 
 } // namespace
 
@@ -116,7 +110,7 @@ result<std::string> read_metrics_token(const std::string& path) {
     return status(errc::io_error, "--metrics-token=" + path + ": cannot read the token file");
   std::stringstream text;
   text << in.rdbuf();
-  std::string token = trim(text.str());
+  std::string token(trim(text.str(), " \t\r\n\f\v"));
   if (token.empty())
     return status(errc::invalid_argument, "--metrics-token=" + path +
                                               ": the file is empty; write a secret into it, "
@@ -242,7 +236,7 @@ metrics_server::impl::respond(const http::request<http::string_body>& req) {
     std::string_view value(header.data(), header.size());
     bool bearer =
         value.size() > 7 && (value.substr(0, 7) == "Bearer " || value.substr(0, 7) == "bearer ");
-    if (!bearer || !same_secret(trim(value.substr(7)), token)) {
+    if (!bearer || !same_secret(trim(value.substr(7), " \t\r\n\f\v"), token)) {
       plain(http::status::unauthorized, "401 unauthorized: send Authorization: Bearer <token>\n");
       res.set(http::field::www_authenticate, "Bearer realm=\"tether\"");
       res.prepare_payload();

@@ -2,6 +2,8 @@
 // The grammar and the error contract are in core/csv_dataset.hpp.
 #include "core/csv_dataset.hpp"
 
+#include "core/text.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -42,14 +44,6 @@ std::string at_field(const std::string& path, size_t line, size_t column) {
   return at_line(path, line) + ", column " + std::to_string(column);
 }
 
-std::string_view trim(std::string_view text) {
-  auto is_space = [](char c) { return c == ' ' || c == '\t'; };
-  while (!text.empty() && is_space(text.front()))
-    text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back()))
-    text.remove_suffix(1);
-  return text;
-}
 
 /// Splits a line at commas into trimmed fields (reusing `out`'s storage).
 void split_fields(std::string_view line, std::vector<std::string_view>& out) {
