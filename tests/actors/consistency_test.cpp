@@ -3,6 +3,7 @@
 #include "actors/job.hpp"
 
 #include <doctest/doctest.h>
+#include "tests/actors/linreg_job.hpp"
 #include "tests/temp_dir.hpp"
 
 #include <cmath>
@@ -13,6 +14,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using tether::testing::linreg_job;
 using tether::testing::temp_dir;
 
 job_outcome run_quietly(const job_config& cfg, std::function<void(const progress_point&, job_control&)> on_point = {}) {
@@ -20,18 +22,6 @@ job_outcome run_quietly(const job_config& cfg, std::function<void(const progress
   hooks.on_message = [](const std::string&) {};
   hooks.on_point = std::move(on_point);
   return run_job(cfg, hooks);
-}
-
-job_config linreg_job(const temp_dir& dir) {
-  job_config cfg;
-  cfg.dataset = dataset_kind::linreg;
-  cfg.model = "linear";
-  cfg.optimizer.kind = optimizer_kind::sgd;
-  cfg.optimizer.lr = 0.05f;
-  cfg.batch = 32;
-  cfg.epochs = 2;
-  cfg.checkpoint_dir = (dir.path / "ck").string();
-  return cfg;
 }
 
 double relative_l2(const std::vector<float>& a, const std::vector<float>& b) {
@@ -55,7 +45,7 @@ TEST_CASE("bsp with N workers of batch b equals one worker of batch N*b after 10
     cfg.model = "mlp:784,64,32,10";
   } else {
     MESSAGE("Fashion-MNIST missing: checking on linear regression instead");
-    cfg = linreg_job(dir);
+    cfg = linreg_job(dir, 2);
   }
   cfg.optimizer.kind = optimizer_kind::sgd;
   cfg.optimizer.lr = 0.1f;
@@ -90,7 +80,7 @@ TEST_CASE("bsp with N workers of batch b equals one worker of batch N*b after 10
 
 TEST_CASE("the ssp bound holds exactly with stragglers, and async exceeds it") {
   temp_dir dir;
-  auto cfg = linreg_job(dir);
+  auto cfg = linreg_job(dir, 2);
   cfg.workers = 4;
   cfg.stragglers = {{0, 4.0}, {3, 2.0}};
   cfg.step_jitter = 1.0;
@@ -115,7 +105,7 @@ TEST_CASE("a killed worker blocks neither bsp nor ssp") {
   for (auto model : {consistency_model::bsp, consistency_model::ssp}) {
     CAPTURE(to_string(model));
     temp_dir dir;
-    auto cfg = linreg_job(dir);
+    auto cfg = linreg_job(dir, 2);
     cfg.workers = 3;
     cfg.epochs = 30; // long enough that the kill lands while the job runs
     cfg.eval_every = 40;

@@ -4,6 +4,7 @@
 #include "messages/checkpoint_file.hpp"
 
 #include <doctest/doctest.h>
+#include "tests/actors/linreg_job.hpp"
 #include "tests/temp_dir.hpp"
 
 #include <cmath>
@@ -18,21 +19,8 @@ namespace {
 
 const char* fashion_dir = "/usr/share/datasets/fashion-mnist";
 
+using tether::testing::linreg_job;
 using tether::testing::temp_dir;
-
-job_config linreg_job(const temp_dir& dir) {
-  job_config cfg;
-  cfg.dataset = dataset_kind::linreg;
-  cfg.model = "linear";
-  cfg.optimizer.kind = optimizer_kind::sgd;
-  cfg.optimizer.lr = 0.05f;
-  cfg.batch = 32;
-  cfg.epochs = 4;
-  cfg.workers = 2;
-  cfg.shards = 2;
-  cfg.checkpoint_dir = (dir / "ckpt");
-  return cfg;
-}
 
 job_hooks quiet_hooks(std::vector<std::string>* notes = nullptr) {
   job_hooks hooks;
@@ -60,7 +48,7 @@ TEST_SUITE_BEGIN("job");
 
 TEST_CASE("linear regression converges to the least-squares weights") {
   temp_dir dir;
-  auto out = run_job(linreg_job(dir), quiet_hooks());
+  auto out = run_job(linreg_job(dir, 4), quiet_hooks());
   REQUIRE_MESSAGE(out.failure == job_failure::none, out.message);
   REQUIRE(out.report);
   CHECK(weights_error(out) < 1e-2);
@@ -89,7 +77,7 @@ TEST_CASE("Fashion-MNIST on a 10,000-sample subset reaches 0.75 test accuracy") 
 
 TEST_CASE("a killed worker and a killed shard are restarted and the job finishes") {
   temp_dir dir;
-  auto cfg = linreg_job(dir);
+  auto cfg = linreg_job(dir, 4);
   cfg.epochs = 40; // long enough that both kills land while the job runs
   cfg.eval_every = 100;
   cfg.checkpoint_every = 100;
@@ -116,7 +104,7 @@ TEST_CASE("a killed worker and a killed shard are restarted and the job finishes
 
 TEST_CASE("a spent restart budget stops the job with a message naming the actor") {
   temp_dir dir;
-  auto cfg = linreg_job(dir);
+  auto cfg = linreg_job(dir, 4);
   // Long enough (about a second) that worker 1 is surely still running when the runner
   // handles the first evaluation point, whatever the machine's load.
   cfg.epochs = 40;
@@ -140,7 +128,7 @@ TEST_CASE("a spent restart budget stops the job with a message naming the actor"
 
 TEST_CASE("a stopped job resumes from its final checkpoint, also on another shard count") {
   temp_dir dir;
-  auto cfg = linreg_job(dir);
+  auto cfg = linreg_job(dir, 4);
   cfg.epochs = 40; // long enough that the stop lands while the job runs
   cfg.eval_every = 50;
   auto hooks = quiet_hooks();
@@ -165,7 +153,7 @@ TEST_CASE("a stopped job resumes from its final checkpoint, also on another shar
 
 TEST_CASE("resume skips a corrupt newest checkpoint and uses the one before") {
   temp_dir dir;
-  auto cfg = linreg_job(dir);
+  auto cfg = linreg_job(dir, 4);
   cfg.epochs = 1;
   cfg.checkpoint_every = 100;
   auto first = run_job(cfg, quiet_hooks());
@@ -191,7 +179,7 @@ TEST_CASE("resume skips a corrupt newest checkpoint and uses the one before") {
 
 TEST_CASE("resume with another model is refused") {
   temp_dir dir;
-  auto cfg = linreg_job(dir);
+  auto cfg = linreg_job(dir, 4);
   cfg.epochs = 1;
   REQUIRE(run_job(cfg, quiet_hooks()).failure == job_failure::none);
   cfg.resume = true;
@@ -204,7 +192,7 @@ TEST_CASE("bad set-ups fail before training with one clear message") {
   temp_dir dir;
   SUBCASE("checkpoint directory below a regular file") {
     std::ofstream(dir.path / "file") << "x";
-    auto cfg = linreg_job(dir);
+    auto cfg = linreg_job(dir, 4);
     cfg.checkpoint_dir = (dir.path / "file" / "ckpt").string();
     auto out = run_job(cfg, quiet_hooks());
     CHECK(out.failure == job_failure::checkpoint);
@@ -220,20 +208,20 @@ TEST_CASE("bad set-ups fail before training with one clear message") {
     CHECK(out.message.find("--data-dir") != std::string::npos);
   }
   SUBCASE("a model whose input does not fit the data") {
-    auto cfg = linreg_job(dir);
+    auto cfg = linreg_job(dir, 4);
     cfg.model = "mlp:784,10,1";
     auto out = run_job(cfg, quiet_hooks());
     CHECK(out.failure == job_failure::data);
     CHECK(out.message.find("784") != std::string::npos);
   }
   SUBCASE("resume without any checkpoint") {
-    auto cfg = linreg_job(dir);
+    auto cfg = linreg_job(dir, 4);
     cfg.resume = true;
     auto out = run_job(cfg, quiet_hooks());
     CHECK(out.failure == job_failure::checkpoint);
   }
   SUBCASE("more workers than batches") {
-    auto cfg = linreg_job(dir);
+    auto cfg = linreg_job(dir, 4);
     cfg.workers = 200;
     cfg.batch = 100;
     auto out = run_job(cfg, quiet_hooks());

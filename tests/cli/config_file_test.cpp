@@ -6,6 +6,7 @@
 #include "cli/options.hpp"
 
 #include <doctest/doctest.h>
+#include "tests/cli/parse_helpers.hpp"
 #include "tests/temp_dir.hpp"
 
 #include <cstdlib>
@@ -22,40 +23,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using namespace tether::testing;
+
 using tether::testing::temp_dir;
-
-result<parsed_command> parse(std::vector<std::string> args) {
-  args.insert(args.begin(), {"tether", "train"});
-  std::vector<const char*> argv;
-  for (auto& arg : args)
-    argv.push_back(arg.c_str());
-  return parse_command_line(static_cast<int>(argv.size()), argv.data());
-}
-
-job_config train(std::vector<std::string> args) {
-  auto parsed = parse(args);
-  REQUIRE_MESSAGE(parsed.is_ok(), parsed.error().message());
-  CHECK_FALSE(parsed->show_help);
-  return parsed->config;
-}
-
-/// The message of a failed parse, which must be a usage error.
-std::string train_error(std::vector<std::string> args) {
-  auto parsed = parse(args);
-  REQUIRE_FALSE(parsed.is_ok());
-  CHECK(parsed.error().code() == errc::invalid_argument);
-  CHECK(exit_code_for(parsed.error().code()) == exit_usage);
-  return parsed.error().message();
-}
-
-std::string value_of(const job_config& cfg, const std::string& name) {
-  std::istringstream lines(cfg.effective_options);
-  for (std::string line; std::getline(lines, line);)
-    if (line.starts_with(name + "="))
-      return line.substr(name.size() + 1);
-  FAIL("no line for " << name);
-  return {};
-}
 
 } // namespace
 
@@ -92,7 +62,7 @@ TEST_CASE("comments and blank lines are skipped; a '#' inside a value stays") {
                                     "\t\n"
                                     "summary = run#1.json\n"
                                     "epochs = 2# no space: part of the value\n");
-  auto parsed = parse({"--config=" + conf});
+  auto parsed = parse_train({"--config=" + conf});
   REQUIRE_FALSE(parsed.is_ok());
   CHECK(parsed.error().message() ==
         conf + ":7: epochs = 2# no space: part of the value: expected a whole number from 1 to "
@@ -185,7 +155,7 @@ TEST_CASE("a missing config file, a directory and a missing path are usage error
   CHECK(train_error({"--config="}).starts_with("--config=: expected the path"));
   CHECK(train_error({"--confg=x"}).find("did you mean --config?") != std::string::npos);
   // --help wins over a bad config file.
-  auto help = parse({"--config=" + missing, "--help"});
+  auto help = parse_train({"--config=" + missing, "--help"});
   REQUIRE(help.is_ok());
   CHECK(help->show_help);
 }

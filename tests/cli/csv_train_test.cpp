@@ -4,6 +4,7 @@
 #include "cli/options.hpp"
 
 #include <doctest/doctest.h>
+#include "tests/cli/parse_helpers.hpp"
 #include "tests/temp_dir.hpp"
 
 #include <cstdlib>
@@ -22,22 +23,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using namespace tether::testing;
+
 using tether::testing::temp_dir;
-
-result<parsed_command> parse(std::vector<std::string> args) {
-  args.insert(args.begin(), {"tether", "train"});
-  std::vector<const char*> argv;
-  for (auto& arg : args)
-    argv.push_back(arg.c_str());
-  return parse_command_line(static_cast<int>(argv.size()), argv.data());
-}
-
-std::string train_error(std::vector<std::string> args) {
-  auto parsed = parse(args);
-  REQUIRE_FALSE(parsed.is_ok());
-  CHECK(exit_code_for(parsed.error().code()) == exit_usage);
-  return parsed.error().message();
-}
 
 /// `count` samples of three Gaussian blobs in 4 dimensions (sigma 1, centres 4 apart),
 /// with a header line, class label last.
@@ -94,7 +82,7 @@ double json_number(const std::string& json, const std::string& key) {
 } // namespace
 
 TEST_CASE("--dataset=csv needs --train and --test; they are refused with other datasets") {
-  auto parsed = parse({"--dataset=csv", "--train=a.csv", "--test", "b.csv"});
+  auto parsed = parse_train({"--dataset=csv", "--train=a.csv", "--test", "b.csv"});
   REQUIRE_MESSAGE(parsed.is_ok(), parsed.error().message());
   CHECK(parsed->config.dataset == dataset_kind::csv);
   CHECK(parsed->config.train_path == "a.csv");
@@ -113,7 +101,7 @@ TEST_CASE("--dataset=csv needs --train and --test; they are refused with other d
         "--dataset=csv or leave out --train and --test");
   CHECK(train_error({"--dataset=linreg", "--test=b.csv"}).starts_with("--test is read only"));
   // Without csv the two options render as empty.
-  auto plain = parse({});
+  auto plain = parse_train({});
   REQUIRE(plain.is_ok());
   CHECK(plain->config.effective_options.find("train=\ntest=\n") != std::string::npos);
 }

@@ -3,6 +3,7 @@
 #include "cli/exit_codes.hpp"
 
 #include <doctest/doctest.h>
+#include "tests/cli/parse_helpers.hpp"
 
 #include <fstream>
 #include <set>
@@ -12,45 +13,7 @@
 
 using namespace tether;
 
-namespace {
-
-result<parsed_command> parse(std::vector<std::string> args) {
-  args.insert(args.begin(), "tether");
-  std::vector<const char*> argv;
-  for (auto& arg : args)
-    argv.push_back(arg.c_str());
-  return parse_command_line(static_cast<int>(argv.size()), argv.data());
-}
-
-job_config train(std::vector<std::string> args) {
-  args.insert(args.begin(), "train");
-  auto parsed = parse(args);
-  REQUIRE_MESSAGE(parsed.is_ok(), parsed.error().message());
-  CHECK(parsed->command == "train");
-  CHECK_FALSE(parsed->show_help);
-  return parsed->config;
-}
-
-/// The message of a failed `tether train args...`, which must be a usage error.
-std::string train_error(std::vector<std::string> args) {
-  args.insert(args.begin(), "train");
-  auto parsed = parse(args);
-  REQUIRE_FALSE(parsed.is_ok());
-  CHECK(parsed.error().code() == errc::invalid_argument);
-  CHECK(exit_code_for(parsed.error().code()) == exit_usage);
-  return parsed.error().message();
-}
-
-std::string value_of(const job_config& cfg, const std::string& name) {
-  std::istringstream lines(cfg.effective_options);
-  for (std::string line; std::getline(lines, line);)
-    if (line.starts_with(name + "="))
-      return line.substr(name.size() + 1);
-  FAIL("no line for " << name);
-  return {};
-}
-
-} // namespace
+using namespace tether::testing;
 
 TEST_CASE("every option accepts a good value, in both --name=value and --name value form") {
   struct good {
@@ -234,14 +197,14 @@ TEST_CASE("--dataset=linreg applies its defaults only to options not given") {
 }
 
 TEST_CASE("--help and --version are detected at the top level and for train") {
-  auto top = parse({"--help"});
+  auto top = parse_args({"--help"});
   REQUIRE(top.is_ok());
   CHECK(top->show_help);
   CHECK(top->command.empty());
-  CHECK(parse({"-h"})->show_help);
-  CHECK(parse({"help"})->show_help);
-  CHECK(parse({"help", "train"})->command == "train");
-  auto version = parse({"--version"});
+  CHECK(parse_args({"-h"})->show_help);
+  CHECK(parse_args({"help"})->show_help);
+  CHECK(parse_args({"help", "train"})->command == "train");
+  auto version = parse_args({"--version"});
   REQUIRE(version.is_ok());
   CHECK(version->show_version);
   CHECK_FALSE(version->show_help);
@@ -250,18 +213,18 @@ TEST_CASE("--help and --version are detected at the top level and for train") {
   for (auto args :
        {std::vector<std::string>{"train", "--help"}, std::vector<std::string>{"train", "-h"},
         std::vector<std::string>{"train", "--workers=abc", "--help"}}) {
-    auto parsed = parse(args);
+    auto parsed = parse_args(args);
     REQUIRE(parsed.is_ok());
     CHECK(parsed->command == "train");
     CHECK(parsed->show_help);
   }
-  CHECK_FALSE(parse({"train"})->show_help);
+  CHECK_FALSE(parse_args({"train"})->show_help);
 
-  CHECK(parse({}).error().message() == "no command given; see tether --help");
-  CHECK(parse({"trian"}).error().message() ==
+  CHECK(parse_args({}).error().message() == "no command given; see tether --help");
+  CHECK(parse_args({"trian"}).error().message() ==
         "unknown command trian (did you mean train?); see tether --help");
-  CHECK(parse({"serve"}).error().message() == "unknown command serve; see tether --help");
-  CHECK(parse({"--workers=2", "train"}).error().message() ==
+  CHECK(parse_args({"serve"}).error().message() == "unknown command serve; see tether --help");
+  CHECK(parse_args({"--workers=2", "train"}).error().message() ==
         "unknown option --workers for tether; see tether --help");
 }
 
