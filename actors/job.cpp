@@ -1,6 +1,7 @@
 #include "actors/job.hpp"
 
 #include "actors/job_setup.hpp"
+#include "actors/registrar.hpp"
 #include "actors/supervisor.hpp"
 #include "core/blas.hpp"
 
@@ -47,9 +48,57 @@ size_t scheduler_threads() {
   return std::max<size_t>(2, std::thread::hardware_concurrency());
 }
 
+/// The coordinator before training: publishes the registrar and waits for the nodes.
+/// False when it cannot listen (out.failure set) or a stop was asked for.
+bool gather_nodes(caf::scoped_actor& self, const caf::actor& registrar,
+                  const cluster_config& cluster, const job_hooks& hooks, job_outcome& out,
+                  supervisor_args& args) {
+  auto info = [&](const std::string& line) {
+    if (hooks.on_info)
+      hooks.on_info(line);
+  };
+  auto port = publish_actor(self->system(), registrar, cluster.listen, cluster.net);
+  if (!port) {
+    out.failure = job_failure::usage;
+    out.message = "cannot listen on " + cluster.listen.host + ":"
+                  + std::to_string(cluster.listen.port) + ": " + to_string(port.error())
+                  + "; is another coordinator running there? choose another --listen";
+    return false;
+  }
+  info("listening on " + cluster.listen.host + ":" + std::to_string(*port)
+       + (cluster.net.insecure ? " (plain TCP, loopback only)" : " (TLS, mutual authentication)")
+       + "; waiting for " + std::to_string(cluster.min_nodes) + " node"
+       + (cluster.min_nodes == 1 ? "" : "s"));
+  self->send(registrar, subscribe_atom_v, caf::actor_cast<caf::actor>(self));
+  while (args.node_agents.size() < cluster.min_nodes) {
+    self->receive(
+      [&](node_up_atom, const caf::actor& agent, const node_hello& hello) {
+        args.node_agents.push_back(agent);
+        args.node_hellos.push_back(hello);
+      },
+      [&](node_down_atom, const caf::actor& agent) {
+        for (size_t i = 0; i < args.node_agents.size(); ++i)
+          if (args.node_agents[i] == agent) {
+            args.node_agents.erase(args.node_agents.begin() + static_cast<long>(i));
+            args.node_hellos.erase(args.node_hellos.begin() + static_cast<long>(i));
+            break;
+          }
+      },
+      [&](info_atom, const std::string& line) { info(line); },
+      caf::after(100ms) >> [] {});
+    if (hooks.stop_requested && hooks.stop_requested()) {
+      out.stopped_waiting = true;
+      return false;
+    }
+  }
+  info(std::to_string(args.node_agents.size()) + " nodes in: training starts");
+  return true;
+}
+
 } // namespace
 
-job_outcome run_job(const job_config& cfg, const job_hooks& hooks) {
+job_outcome run_job(const job_config& cfg, const job_hooks& hooks,
+                    const cluster_config* cluster) {
   auto job_start_time = std::chrono::steady_clock::now();
   auto note = [&](const std::string& line) {
     if (hooks.on_message)
@@ -73,10 +122,32 @@ job_outcome run_job(const job_config& cfg, const job_hooks& hooks) {
   caf::actor_system_config sys_cfg;
   sys_cfg.set("scheduler.max-threads", scheduler_threads());
   sys_cfg.add_message_types<caf::id_block::tether>();
+  if (cluster) {
+    sys_cfg.add_message_types<caf::id_block::tether_cluster>();
+    configure_network(sys_cfg, cluster->net);
+  }
   caf::actor_system sys{sys_cfg};
   {
     caf::scoped_actor self{sys};
     supervisor_args args;
+    caf::actor registrar;
+    if (cluster) {
+      node_ticket ticket;
+      ticket.accepted = true;
+      ticket.coordinator_version = tether_version();
+      ticket.options = cfg.effective_options;
+      ticket.model = out.model;
+      ticket.train_count = js.data.train->count;
+      ticket.train_fingerprint = fingerprint(*js.data.train);
+      registrar = sys.spawn(registrar_behavior, std::move(ticket),
+                            caf::actor_cast<caf::actor>(self));
+      args.registrar = registrar;
+      args.place_timeout = cluster->place_timeout;
+      if (!gather_nodes(self, registrar, *cluster, hooks, out, args)) {
+        self->send_exit(registrar, caf::exit_reason::user_shutdown);
+        return out;
+      }
+    }
     args.cfg = cfg;
     args.cfg.optimizer = js.optimizer;
     args.updates_per_epoch = js.updates_per_epoch;
@@ -100,6 +171,12 @@ job_outcome run_job(const job_config& cfg, const job_hooks& hooks) {
             hooks.on_point(p, control);
         },
         [&](point_atom, const std::string& line) { note(line); },
+        [&](info_atom, const std::string& line) {
+          if (hooks.on_info)
+            hooks.on_info(line);
+        },
+        [&](node_up_atom, const caf::actor&, const node_hello&) {}, // before the supervisor subscribed
+        [&](node_down_atom, const caf::actor&) {},
         [&](status_atom, const job_status& status) {
           if (hooks.on_status)
             hooks.on_status(status);
@@ -121,6 +198,11 @@ job_outcome run_job(const job_config& cfg, const job_hooks& hooks) {
         self->send(supervisor, stop_atom_v);
         stop_sent = true;
       }
+    }
+    if (registrar) {
+      // Every node hears that the job is over (and exits 0) before this process goes.
+      self->request(registrar, 5s, finished_atom_v).receive([](bool) {}, [](caf::error&) {});
+      self->send_exit(registrar, caf::exit_reason::user_shutdown);
     }
   }
   if (out.failure == job_failure::none && out.report) {

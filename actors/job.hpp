@@ -7,6 +7,7 @@
 
 #include "actors/job_config.hpp"
 #include "actors/job_status.hpp"
+#include "actors/network.hpp"
 #include "actors/report.hpp"
 
 #include <functional>
@@ -30,6 +31,7 @@ public:
 
 struct job_hooks {
   std::function<void(const std::string&)> on_message;                 ///< start-up lines, warnings
+  std::function<void(const std::string&)> on_info;                    ///< cluster: nodes, placement
   std::function<void(const progress_point&, job_control&)> on_point;  ///< each evaluation
   std::function<bool()> stop_requested;                               ///< polled every 100 ms
   std::function<void(const job_status&)> on_status;                  ///< about once a second
@@ -43,8 +45,23 @@ struct job_outcome {
   std::string model;               ///< the model spec completed from the data
   size_t train_samples = 0, test_samples = 0;
   std::vector<double> least_squares; ///< linreg: the closed-form [w, b]
+  bool stopped_waiting = false;    ///< cluster: stopped before enough nodes joined
 };
 
-job_outcome run_job(const job_config& cfg, const job_hooks& hooks);
+/// The coordinator's side of a cluster job: where it listens, how many nodes it waits
+/// for before training starts, and the network settings (actors/network.hpp).
+struct cluster_config {
+  host_port listen;
+  uint32_t min_nodes = 1;
+  network_options net;
+  std::chrono::milliseconds place_timeout{10000};
+};
+
+/// Runs the job; with `cluster`, this process is the coordinator: it publishes the
+/// registrar (actors/registrar.hpp), waits for cluster->min_nodes nodes, and the
+/// supervisor places shards and workers on them. The caller has checked
+/// cluster->net with check_network().
+job_outcome run_job(const job_config& cfg, const job_hooks& hooks,
+                    const cluster_config* cluster = nullptr);
 
 } // namespace tether

@@ -82,28 +82,35 @@ std::vector<shard_state> resplit(const std::vector<shard_state>& from,
   return out;
 }
 
-std::variant<job_start, setup_error>
-prepare_job(const job_config& cfg, const std::function<void(const std::string&)>& note) {
-  job_start js;
-  // The data.
+std::variant<train_test, setup_error> load_job_data(const job_config& cfg) {
+  train_test data;
   if (cfg.dataset == dataset_kind::linreg) {
-    auto lr = make_linreg(cfg.seed);
-    js.data = lr.data;
+    data = make_linreg(cfg.seed).data;
   } else if (cfg.dataset == dataset_kind::csv) {
     if (cfg.train_path.empty() || cfg.test_path.empty())
       return fail(job_failure::usage, "--dataset=csv needs --train=FILE and --test=FILE");
     auto loaded = load_csv_pair(cfg.train_path, cfg.test_path);
     if (!loaded)
       return fail(job_failure::data, loaded.error().message());
-    js.data = *loaded;
+    data = *loaded;
   } else {
     auto loaded = load_idx_dir(cfg.data_dir);
     if (!loaded)
       return fail(job_failure::data, loaded.error().message());
-    js.data = *loaded;
+    data = *loaded;
   }
   if (cfg.limit_train > 0)
-    js.data.train = take_first(js.data.train, cfg.limit_train);
+    data.train = take_first(data.train, cfg.limit_train);
+  return data;
+}
+
+std::variant<job_start, setup_error>
+prepare_job(const job_config& cfg, const std::function<void(const std::string&)>& note) {
+  job_start js;
+  auto data = load_job_data(cfg);
+  if (auto* err = std::get_if<setup_error>(&data))
+    return *err;
+  js.data = std::get<train_test>(data);
   if (cfg.dataset == dataset_kind::linreg) {
     auto ls = least_squares(*js.data.train);
     if (!ls)

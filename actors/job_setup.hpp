@@ -34,6 +34,10 @@ struct setup_error {
   std::string message;
 };
 
+/// The job's data as its options say (--dataset, --data-dir or --train/--test,
+/// --limit-train). Nodes of a cluster call it too, with their own --data-dir.
+std::variant<train_test, setup_error> load_job_data(const job_config& cfg);
+
 std::variant<job_start, setup_error>
 prepare_job(const job_config& cfg, const std::function<void(const std::string&)>& note);
 

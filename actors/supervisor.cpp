@@ -4,6 +4,7 @@
 #include "actors/cut.hpp"
 #include "actors/publish.hpp"
 #include "actors/shard.hpp"
+#include "actors/supervisor_nodes.hpp"
 #include "actors/worker.hpp"
 #include "messages/checkpoint_file.hpp"
 
@@ -13,13 +14,36 @@ namespace tether {
 
 namespace {
 
+using namespace std::chrono_literals;
 using self_ptr = caf::stateful_actor<supervisor_state>*;
 using clock_type = supervisor_state::clock;
 
 // -- spawning -------------------------------------------------------------------
 
+void finish(self_ptr self);
+
+/// Nothing can run a shard or a worker any more: end the job (the newest checkpoint on
+/// disk is where a --resume starts).
+void cannot_place(self_ptr self, const caf::error& err) {
+  auto& st = self->state;
+  if (st.report.failure.empty())
+    st.report.failure = caf::to_string(err) + "; the newest checkpoint is kept: start nodes and "
+                        "run the coordinator again with --resume";
+  st.finishing = true;
+  finish(self);
+}
+
 void spawn_shard(self_ptr self, size_t j, shard_state state) {
   auto& st = self->state;
+  if (st.args.registrar) {
+    auto placed = place_shard(self, j, state);
+    if (!placed) {
+      cannot_place(self, placed.error());
+      return;
+    }
+    st.shards[j] = *placed;
+    return;
+  }
   auto core = shard_core::restore(std::move(state), st.args.cfg.optimizer, st.args.cfg.consistency,
                                   st.args.cfg.workers);
   if (!core) {
@@ -53,7 +77,16 @@ void spawn_worker(self_ptr self, uint32_t i) {
     if (s.worker == i)
       w.straggler_factor = s.factor;
   w.step_jitter = a.cfg.step_jitter;
-  st.workers[i] = self->spawn<caf::monitored>(worker_behavior, std::move(w));
+  if (a.registrar) {
+    auto placed = place_worker(self, w);
+    if (!placed) {
+      cannot_place(self, placed.error());
+      return;
+    }
+    st.workers[i] = *placed;
+  } else {
+    st.workers[i] = self->spawn<caf::monitored>(worker_behavior, std::move(w));
+  }
   self->send(st.workers[i], start_atom_v);
 }
 
@@ -100,6 +133,9 @@ void stop_everything(self_ptr self) {
 
 void finish(self_ptr self) {
   auto& st = self->state;
+  if (st.final_cut_done && st.stop_children)
+    return; // already finished
+  st.final_cut_done = true;
   auto now = clock_type::now();
   if (!st.training_ended) {
     st.training_end = now;
@@ -143,7 +179,7 @@ void after_cut(self_ptr self, bool was_final, bool ok) {
 /// worker is done.
 void maybe_cut(self_ptr self) {
   auto& st = self->state;
-  if (st.cutting || st.final_cut_done)
+  if (st.cutting || st.final_cut_done || st.shard_moves > 0)
     return;
   bool all_done = std::all_of(st.done.begin(), st.done.end(), [](bool d) { return d; });
   if (st.finishing && all_done) {
@@ -263,6 +299,12 @@ shard_state shard_restore_point(self_ptr self, size_t j) {
 
 void on_down(self_ptr self, caf::down_msg& dm) {
   auto& st = self->state;
+  if (auto drained = forget_placed(self, dm.source); drained >= 0) {
+    self->send(st.nodes[drained].agent, drained_atom_v);
+    st.nodes[drained].alive = false;
+    self->send(st.args.runner, info_atom_v,
+               "node " + st.nodes[drained].hello.name + " is drained: its work runs elsewhere");
+  }
   if (st.stop_children)
     return;
   for (uint32_t i = 0; i < st.workers.size(); ++i) {
@@ -272,12 +314,14 @@ void on_down(self_ptr self, caf::down_msg& dm) {
         return;
       // A dead worker must not block bsp or ssp: drop it from the clock set at once.
       send_to_shards(self, caf::make_message(leave_atom_v, i));
-      if (!spend_restart(self, "worker " + std::to_string(i), dm.reason)) {
+      bool moved = st.moving.erase(i) > 0; // a drain: not a failure
+      if (!moved && !spend_restart(self, "worker " + std::to_string(i), dm.reason)) {
         st.done[i] = true;
         begin_stop(self);
         return;
       }
-      ++st.report.restarts["worker"];
+      if (!moved)
+        ++st.report.restarts["worker"];
       if (!st.finishing) {
         // Under bsp and ssp the replacement rejoins at the slowest live clock (async:
         // where it left off). The join reaches the shards before its first pull.
@@ -319,6 +363,96 @@ void on_down(self_ptr self, caf::down_msg& dm) {
   }
 }
 
+// -- nodes ----------------------------------------------------------------------
+
+/// Moves shard j off its node: hold it, take its state at its own applied clocks, start
+/// the same state on another node, point the workers there, end the old one. Pushes that
+/// reach the old shard meanwhile fail or are redone by the workers at the same clock
+/// (exactly once: the state carries the applied clocks).
+void move_shard(self_ptr self, size_t j) {
+  auto& st = self->state;
+  auto old = st.shards[j];
+  ++st.shard_moves;
+  auto give_up = [=](const caf::error& err) {
+    // The old shard did not cooperate: end it; its restart takes the newest checkpoint.
+    auto& st = self->state;
+    --st.shard_moves;
+    self->send(st.args.runner, info_atom_v,
+               "shard " + std::to_string(j) + " could not be moved (" + to_string(err)
+                 + "); it restarts from the newest checkpoint");
+    self->send_exit(old, caf::exit_reason::kill);
+    maybe_cut(self);
+  };
+  self->request(old, 10s, hold_atom_v)
+    .then(
+      [=](std::vector<uint64_t>& clocks, shard_stats&) {
+        self->request(old, 30s, cut_atom_v, std::move(clocks))
+          .then(
+            [=](shard_state& state) {
+              auto& st = self->state;
+              if (st.shards[j] != old) {
+                --st.shard_moves;
+                return; // replaced meanwhile
+              }
+              auto placed = place_shard(self, j, state);
+              --st.shard_moves;
+              if (!placed) {
+                cannot_place(self, placed.error());
+                return;
+              }
+              st.shards[j] = *placed;
+              send_to_children(self, caf::make_message(shards_atom_v, st.shards));
+              self->send_exit(old, caf::exit_reason::user_shutdown);
+              self->send(st.args.runner, info_atom_v,
+                         "shard " + std::to_string(j) + " moved at version "
+                           + std::to_string(state.version));
+              maybe_cut(self);
+            },
+            give_up);
+      },
+      give_up);
+}
+
+/// SIGTERM on a node: its workers stop and start again elsewhere at their clock, its
+/// shards move with their current state; the node is told `drained` when it holds
+/// nothing (forget_placed, in on_down).
+void drain_node(self_ptr self, const caf::actor& agent) {
+  auto& st = self->state;
+  auto n = node_of(st, agent);
+  if (n < 0 || st.nodes[n].draining || !st.nodes[n].alive)
+    return;
+  if (st.cutting || st.shard_moves > 0) {
+    self->delayed_send(self, 100ms, drain_atom_v, agent); // after the cut
+    return;
+  }
+  auto& node = st.nodes[n];
+  node.draining = true;
+  self->send(st.args.runner, info_atom_v,
+             "node " + node.hello.name + " drains: moving its " + std::to_string(node.shards)
+               + " shards and " + std::to_string(node.workers) + " workers");
+  if (node.shards + node.workers == 0 || st.finishing) {
+    self->send(agent, drained_atom_v);
+    node.alive = false;
+    return;
+  }
+  for (uint32_t i = 0; i < st.workers.size(); ++i) {
+    if (!st.workers[i])
+      continue;
+    auto it = st.placed_on.find(st.workers[i].address());
+    if (it != st.placed_on.end() && it->second.node == static_cast<size_t>(n)) {
+      st.moving.insert(i);
+      self->send_exit(st.workers[i], caf::exit_reason::kill);
+    }
+  }
+  for (size_t j = 0; j < st.shards.size(); ++j) {
+    if (!st.shards[j])
+      continue;
+    auto it = st.placed_on.find(st.shards[j].address());
+    if (it != st.placed_on.end() && it->second.node == static_cast<size_t>(n))
+      move_shard(self, j);
+  }
+}
+
 } // namespace
 
 uint64_t updates_of(const job_config& cfg, const std::vector<uint64_t>& clocks) {
@@ -330,6 +464,7 @@ uint64_t updates_of(const job_config& cfg, const std::vector<uint64_t>& clocks) 
 caf::behavior supervisor_behavior(self_ptr self, supervisor_args args) {
   auto& st = self->state;
   st.args = std::move(args);
+  st.training_start = clock_type::now();
   const auto& a = st.args;
   st.shards.resize(a.ranges.size());
   st.workers.resize(a.cfg.workers);
@@ -353,12 +488,19 @@ caf::behavior supervisor_behavior(self_ptr self, supervisor_args args) {
   for (uint32_t i = 0; i < a.cfg.workers; ++i)
     st.done[i] = st.clocks[i] >= a.total_steps;
   spawn_checkpointer(self);
-  for (size_t j = 0; j < a.ranges.size(); ++j)
+  if (a.registrar) {
+    for (size_t n = 0; n < a.node_agents.size(); ++n)
+      add_node(self, a.node_agents[n], a.node_hellos[n]);
+    self->send(a.registrar, subscribe_atom_v, caf::actor_cast<caf::actor>(self));
+  }
+  for (size_t j = 0; j < a.ranges.size() && !st.final_cut_done; ++j)
     spawn_shard(self, j, a.initial_shards[j]);
   st.training_start = clock_type::now();
   for (uint32_t i = 0; i < a.cfg.workers; ++i)
-    if (!st.done[i])
+    if (!st.done[i] && !st.final_cut_done)
       spawn_worker(self, i);
+  if (a.registrar && !st.final_cut_done)
+    self->send(a.runner, info_atom_v, "placement:\n" + placement_lines(st));
   if (std::all_of(st.done.begin(), st.done.end(), [](bool d) { return d; })) {
     st.finishing = true;
     self->send(self, tick_atom_v);
@@ -378,6 +520,11 @@ caf::behavior supervisor_behavior(self_ptr self, supervisor_args args) {
       begin_stop(self);
     },
     [=](tick_atom) { maybe_cut(self); },
+    [=](node_up_atom, const caf::actor& agent, const node_hello& hello) {
+      add_node(self, agent, hello);
+    },
+    [=](node_down_atom, const caf::actor& agent) { lose_node(self, agent); },
+    [=](drain_atom, const caf::actor& agent) { drain_node(self, agent); },
     [=](actors_atom) {
       std::vector<caf::actor> shards;
       for (auto& s : self->state.shards)

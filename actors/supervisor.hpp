@@ -12,6 +12,7 @@
 // time is not training time; the checkpoint is written after the release.
 #pragma once
 
+#include "actors/cluster_types.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/job_config.hpp"
 #include "actors/job_status.hpp"
@@ -21,6 +22,8 @@
 
 #include <chrono>
 #include <deque>
+#include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -40,6 +43,21 @@ struct supervisor_args {
   std::chrono::steady_clock::time_point job_start;
   caf::actor runner;                       ///< gets (point_atom, progress_point) and
                                            ///< (finished_atom, job_report)
+  /// A cluster's registrar (actors/registrar.hpp): shards and workers are then placed on
+  /// its nodes (actors/placement.hpp) instead of in this process. Empty: one process.
+  caf::actor registrar;
+  std::chrono::milliseconds place_timeout{10000}; ///< a node's answer to a placement
+  std::vector<caf::actor> node_agents;     ///< the nodes in at the start (registrar's order)
+  std::vector<node_hello> node_hellos;
+};
+
+/// A node of the cluster, as the supervisor sees it.
+struct cluster_node {
+  caf::actor agent;
+  node_hello hello;
+  bool alive = true;
+  bool draining = false;
+  uint32_t shards = 0, workers = 0;   ///< actors of the job running there now
 };
 
 struct supervisor_state {
@@ -69,6 +87,15 @@ struct supervisor_state {
   job_report report;
   job_status status;                 ///< published to the runner every second
   bool publishing = false;           ///< a stats round to the shards is under way
+
+  std::vector<cluster_node> nodes;   ///< in join order; empty in one process
+  struct placement {
+    size_t node;
+    bool shard;
+  };
+  std::map<caf::actor_addr, placement> placed_on; ///< a remote actor -> its node
+  std::set<uint32_t> moving;         ///< workers killed by a drain, respawned elsewhere
+  size_t shard_moves = 0;            ///< shards being moved off a draining node (no cut meanwhile)
 };
 
 /// Updates applied to the whole model, from the workers' clocks: one per gradient, or

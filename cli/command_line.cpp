@@ -243,7 +243,7 @@ result<parsed_command> parse_command_line(int argc, const char* const* argv) {
   if (first.starts_with("-"))
     return bad("unknown option " + std::string(first.substr(0, first.find('='))) +
                " for tether; see tether --help");
-  return bad("unknown command " + std::string(first) + did_you_mean(first, {"train"}, "") +
+  return bad("unknown command " + std::string(first) + did_you_mean(first, {"train", "coordinator", "node", "export", "inspect"}, "") +
              "; see tether --help");
 }
 
@@ -255,6 +255,11 @@ std::string help_text(const std::string& command) {
            "commands:\n"
            "  train    train a model with asynchronous SGD on a parameter-server cluster in\n"
            "           this process (tether train --help lists its options)\n"
+           "  coordinator\n"
+           "           train across machines: wait for nodes, place shards and workers on\n"
+           "           them (tether coordinator --help)\n"
+           "  node     join a coordinator and run the work it places here\n"
+           "           (tether node --help)\n"
            "  export   write the weights of the newest good checkpoint as .npz or\n"
            "           .safetensors (tether export --help)\n"
            "  inspect  list the checkpoints of a directory: layout, shards, options, and\n"

@@ -1,7 +1,9 @@
 // The `tether` binary: parses the command line and runs the subcommand.
+#include "cli/coordinator_command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/export_command.hpp"
 #include "cli/inspect_command.hpp"
+#include "cli/node_command.hpp"
 #include "cli/options.hpp"
 #include "cli/train_command.hpp"
 
@@ -19,6 +21,10 @@ int main(int argc, char** argv) {
     return export_command(argc - 1, argv + 1);
   if (argc > 1 && std::string(argv[1]) == "inspect")
     return inspect_command(argc - 1, argv + 1);
+  if (argc > 1 && std::string(argv[1]) == "coordinator")
+    return coordinator_command(argc - 1, argv + 1);
+  if (argc > 1 && std::string(argv[1]) == "node")
+    return node_command(argc - 1, argv + 1);
   auto parsed = parse_command_line(argc, argv);
   if (!parsed) {
     std::cerr << "tether: " << parsed.error().message() << "\n";

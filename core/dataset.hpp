@@ -24,6 +24,10 @@ struct dataset {
   std::vector<float> y; ///< count targets: class index (as float) or value
 };
 
+/// A 64-bit fingerprint of a dataset's shape and every byte of its features and
+/// targets: nodes of a cluster compare theirs with the coordinator's before training.
+uint64_t fingerprint(const dataset& d);
+
 struct train_test {
   std::shared_ptr<const dataset> train;
   std::shared_ptr<const dataset> test;

@@ -1,38 +1,158 @@
 // The CAF side of messages/: atoms, the type-ID block and the inspect functions of the
 // message types. Include this (not types.hpp) where actors send or receive them.
 //
-// Inside one process these types travel as C++ objects; across nodes they are
-// registered with CAF under the names in the block below (both nodes need the same
-// block: see shared/CAF-FACTS.md §1) and tensors go as Cap'n Proto bytes.
+// Inside one process these types travel as C++ objects (moved, never serialized).
+// Across processes CAF serializes them, and then:
+// - pull_request, push_request and param_slice travel as one Cap'n Proto message each
+//   (messages/wire.capnp through messages/codec.hpp), decoded with the codec's reader
+//   limits; a malformed one is rejected (messages/rejections.hpp), dropped by CAF, and
+//   the sender's request times out. Nothing of it reaches an actor.
+// - the float vectors of shard_state go as one raw block each (CAF would write them
+//   element by element, about 4x slower), their length checked against the bytes left.
+// Both nodes need the same block (shared/CAF-FACTS.md §1): the version handshake of
+// actors/cluster_types.hpp checks the schema identity before anything else is sent.
 #pragma once
 
+#include "messages/codec.hpp"
+#include "messages/rejections.hpp"
 #include "messages/types.hpp"
 
 #include <caf/all.hpp>
 #include <caf/type_id.hpp>
 
+#include <type_traits>
+
 namespace tether {
+
+namespace wire_detail {
+
+/// CAF's binary serializer or deserializer (network and message copies), not its
+/// to_string inspector.
+template <class Inspector>
+inline constexpr bool is_binary = std::is_base_of_v<caf::serializer, Inspector>
+                                  || std::is_base_of_v<caf::deserializer, Inspector>;
+
+inline caf::error rejected(const char* type, const std::string& why) {
+  report_rejection(std::string{type} + ": " + why);
+  return caf::make_error(caf::sec::invalid_argument, std::string{type} + ": " + why);
+}
+
+/// Reads a length and that many elements of T as one raw block. The length is checked
+/// against the bytes left before anything is allocated.
+template <class T>
+caf::error load_raw(caf::deserializer& f, std::vector<T>& v, const char* type) {
+  size_t n = 0;
+  if (auto err = f.begin_sequence(n))
+    return err;
+  auto* bin = dynamic_cast<caf::binary_deserializer*>(&f);
+  if (bin == nullptr || n > bin->remaining() / sizeof(T))
+    return rejected(type, "a block of " + std::to_string(n) + " elements is longer than the message");
+  v.resize(n);
+  if (n > 0)
+    if (auto err = f.apply_raw(n * sizeof(T), v.data()))
+      return err;
+  return f.end_sequence();
+}
+
+template <class T>
+caf::error save_raw(caf::serializer& f, std::vector<T>& v) {
+  size_t n = v.size();
+  if (auto err = f.begin_sequence(n))
+    return err;
+  if (n > 0)
+    if (auto err = f.apply_raw(n * sizeof(T), v.data()))
+      return err;
+  return f.end_sequence();
+}
+
+/// A float vector as one raw block (the inspect of shard_state uses it).
+struct raw_floats {
+  std::vector<float>* values;
+};
+
+template <class Inspector>
+caf::error inspect(Inspector& f, raw_floats& x) {
+  if constexpr (Inspector::reads_state)
+    return save_raw(f, *x.values);
+  else
+    return load_raw(f, *x.values, "tether::shard_state");
+}
+
+/// A wire message as its Cap'n Proto bytes.
+template <class Inspector, class T, class Decode>
+caf::error as_wire(Inspector& f, T& x, Decode decode, const char* type) {
+  if constexpr (Inspector::reads_state) {
+    auto bytes = encode(x);
+    return save_raw(f, bytes);
+  } else {
+    std::vector<char> bytes;
+    if (auto err = load_raw(f, bytes, type))
+      return err;
+    auto decoded = decode(bytes);
+    if (!decoded)
+      return rejected(type, decoded.error().message());
+    x = std::move(*decoded);
+    return caf::none;
+  }
+}
+
+} // namespace wire_detail
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, pull_request& x) {
-  return f(caf::meta::type_name("tether::pull_request"), x.worker, x.clock);
+  if constexpr (wire_detail::is_binary<Inspector>)
+    return wire_detail::as_wire(f, x, decode_pull, "tether::pull_request");
+  else
+    return f(caf::meta::type_name("tether::pull_request"), x.worker, x.clock);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, push_request& x) {
-  return f(caf::meta::type_name("tether::push_request"), x.worker, x.clock, x.base_version,
-           x.range_begin, x.grad);
+  if constexpr (wire_detail::is_binary<Inspector>)
+    return wire_detail::as_wire(f, x, decode_push, "tether::push_request");
+  else
+    return f(caf::meta::type_name("tether::push_request"), x.worker, x.clock, x.base_version,
+             x.range_begin, x.grad);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, param_slice& x) {
-  return f(caf::meta::type_name("tether::param_slice"), x.version, x.range_begin, x.values);
+  if constexpr (wire_detail::is_binary<Inspector>)
+    return wire_detail::as_wire(f, x, decode_param_slice, "tether::param_slice");
+  else
+    return f(caf::meta::type_name("tether::param_slice"), x.version, x.range_begin, x.values);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, shard_state& x) {
-  return f(caf::meta::type_name("tether::shard_state"), x.index, x.range_begin, x.range_end,
-           x.version, x.params, x.slots, x.optimizer_steps, x.applied_clocks);
+  if constexpr (wire_detail::is_binary<Inspector>) {
+    // The optimizer slots: a count, then one raw block each.
+    size_t slots = x.slots.size();
+    auto each_slot = [&]() -> caf::error {
+      if constexpr (!Inspector::reads_state) {
+        if (slots > 16)
+          return wire_detail::rejected("tether::shard_state",
+                                       std::to_string(slots) + " optimizer slots (at most 16)");
+        x.slots.resize(slots);
+      }
+      for (auto& slot : x.slots) {
+        wire_detail::raw_floats r{&slot};
+        if (auto err = f(r))
+          return err;
+      }
+      return caf::none;
+    };
+    wire_detail::raw_floats params{&x.params};
+    return caf::error::eval(
+      [&] {
+        return f(caf::meta::type_name("tether::shard_state"), x.index, x.range_begin,
+                 x.range_end, x.version, params, x.optimizer_steps, x.applied_clocks, slots);
+      },
+      each_slot);
+  } else {
+    return f(caf::meta::type_name("tether::shard_state"), x.index, x.range_begin, x.range_end,
+             x.version, x.params, x.slots, x.optimizer_steps, x.applied_clocks);
+  }
 }
 
 template <class Inspector>

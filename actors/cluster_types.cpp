@@ -1,0 +1,28 @@
+#include "actors/cluster_types.hpp"
+
+#ifndef TETHER_VERSION
+#define TETHER_VERSION "unknown"
+#endif
+#ifndef TETHER_SCHEMA
+#define TETHER_SCHEMA "unknown"
+#endif
+
+namespace tether {
+
+std::string tether_version() {
+  return TETHER_VERSION;
+}
+
+std::string schema_identity() {
+  return TETHER_SCHEMA;
+}
+
+std::string compatibility_problem(const node_hello& hello) {
+  if (hello.version == tether_version() && hello.schema == schema_identity())
+    return {};
+  return "node " + hello.name + " runs tether " + hello.version + " (schema " + hello.schema
+         + "), the coordinator tether " + tether_version() + " (schema " + schema_identity()
+         + "); install the same build on every machine";
+}
+
+} // namespace tether

@@ -1,0 +1,121 @@
+#include "actors/node_agent.hpp"
+
+#include "actors/shard.hpp"
+#include "actors/worker.hpp"
+
+namespace tether {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<node_agent_state>*;
+using namespace std::chrono_literals;
+
+void end(self_ptr self, int code, std::string message) {
+  auto& out = *self->state.args.outcome;
+  out.code = code;
+  out.message = std::move(message);
+  self->quit();
+}
+
+void note(self_ptr self, const std::string& line) {
+  if (self->state.args.note)
+    self->state.args.note(line);
+}
+
+/// The ticket arrived: load the data, check it, tell the registrar we are ready.
+void on_ticket(self_ptr self, const node_ticket& t) {
+  auto& st = self->state;
+  if (!t.accepted) {
+    end(self, 1, "the coordinator refused this node: " + t.reason);
+    return;
+  }
+  auto kit = st.args.make_kit(t);
+  if (!kit) {
+    end(self, kit.error().code() == errc::invalid_argument ? 2 : 3,
+        "cannot run this job here: " + kit.error().message());
+    return;
+  }
+  if (kit->train->count != t.train_count || fingerprint(*kit->train) != t.train_fingerprint) {
+    end(self, 3,
+        "the training data here (" + std::to_string(kit->train->count)
+          + " samples) differs from the coordinator's (" + std::to_string(t.train_count)
+          + " samples, other bytes); give this node the same files (--data-dir)");
+    return;
+  }
+  st.kit = std::make_shared<node_kit>(std::move(*kit));
+  self->send(st.args.registrar, ready_atom_v, st.args.hello);
+  note(self, "joined: " + std::to_string(st.kit->train->count) + " training samples loaded, model "
+               + t.model + "; waiting for work");
+}
+
+} // namespace
+
+caf::behavior node_agent_behavior(self_ptr self, node_agent_args args) {
+  auto& st = self->state;
+  st.args = std::move(args);
+  self->monitor(st.args.registrar);
+  self->set_down_handler([=](caf::down_msg& dm) {
+    if (dm.source != self->state.args.registrar.address())
+      return;
+    if (self->state.finished)
+      end(self, 0, "the job has finished");
+    else
+      end(self, 1, "lost the coordinator (" + to_string(dm.reason)
+                     + "); its job cannot go on without it");
+  });
+  self->set_default_handler(caf::drop);
+  self->request(st.args.registrar, 30s, hello_atom_v, st.args.hello)
+    .then([=](const node_ticket& t) { on_ticket(self, t); },
+          [=](caf::error& err) {
+            end(self, 1, "the coordinator did not answer the hello: " + to_string(err));
+          });
+  return {
+    [=](place_atom, shard_spec& spec) -> caf::result<shard_actor> {
+      auto& st = self->state;
+      if (!st.kit || st.draining)
+        return caf::make_error(caf::sec::runtime_error, "this node takes no work now");
+      auto core = shard_core::restore(std::move(spec.state), spec.optimizer, spec.consistency,
+                                      spec.workers);
+      if (!core)
+        return caf::make_error(caf::sec::runtime_error, core.error().message());
+      st.supervisor = caf::actor_cast<caf::actor>(self->current_sender());
+      auto shard = self->spawn(shard_behavior, std::move(*core));
+      for (auto w : spec.finished)
+        self->send(shard, leave_atom_v, w);
+      ++st.shards;
+      return shard;
+    },
+    [=](place_atom, worker_args& w) -> caf::result<caf::actor> {
+      auto& st = self->state;
+      if (!st.kit || st.draining)
+        return caf::make_error(caf::sec::runtime_error, "this node takes no work now");
+      w.train = st.kit->train;
+      w.net = st.kit->net;
+      st.supervisor = caf::actor_cast<caf::actor>(self->current_sender());
+      ++st.workers;
+      return self->spawn(worker_behavior, std::move(w));
+    },
+    [=](drain_atom) {
+      auto& st = self->state;
+      if (st.draining)
+        return;
+      st.draining = true;
+      if (st.shards + st.workers == 0 || !st.supervisor) {
+        end(self, 0, "drained: no work was placed here");
+        return;
+      }
+      note(self, "draining: the coordinator moves this node's work to other nodes");
+      self->send(st.args.registrar, drain_atom_v, caf::actor_cast<caf::actor>(self));
+    },
+    [=](drained_atom) { end(self, 0, "drained: the job goes on without this node"); },
+    [=](finished_atom) {
+      // Answer first, so the coordinator knows we heard it, then end.
+      self->state.finished = true;
+      self->delayed_send(self, 50ms, stop_atom_v);
+      return true;
+    },
+    [=](stop_atom) { end(self, 0, "the job has finished"); },
+  };
+}
+
+} // namespace tether

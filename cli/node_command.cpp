@@ -1,0 +1,172 @@
+#include "cli/node_command.hpp"
+
+#include "actors/cluster_types.hpp"
+#include "actors/job_setup.hpp"
+#include "actors/network.hpp"
+#include "actors/node_agent.hpp"
+#include "cli/cluster_options.hpp"
+#include "cli/config_file.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/signals.hpp"
+#include "core/blas.hpp"
+#include "messages/rejections.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+namespace tether {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::mutex print_mutex;
+
+void say(const std::string& name, const std::string& line) {
+  std::lock_guard<std::mutex> guard{print_mutex};
+  char stamp[16];
+  auto now = std::time(nullptr);
+  std::strftime(stamp, sizeof(stamp), "%H:%M:%S", std::localtime(&now));
+  std::cout << stamp << " node " << name << ": " << line << std::endl;
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0')
+    return "node";
+  return buf;
+}
+
+/// The job's options from the ticket, this machine's data, and the model.
+result<node_kit> make_kit(const node_ticket& ticket, const std::string& data_dir) {
+  auto settings = parse_config_text(ticket.options, "the coordinator's options");
+  if (!settings)
+    return settings.error();
+  node_kit kit;
+  for (auto& s : *settings)
+    if (auto st = s.option->set(kit.config, s.value); !st)
+      return status{errc::invalid_argument,
+                    "option " + std::string(s.option->name) + " from the coordinator: " + st.message()};
+  if (!data_dir.empty())
+    kit.config.data_dir = data_dir;
+  auto data = load_job_data(kit.config);
+  if (auto* err = std::get_if<setup_error>(&data))
+    return status{errc::io_error, err->message};
+  kit.train = std::get<train_test>(data).train;
+  auto spec = parse_model_spec(ticket.model);
+  if (!spec)
+    return spec.error();
+  auto net = model::make(*spec);
+  if (!net)
+    return net.error();
+  kit.net = std::make_shared<const model>(std::move(*net));
+  return kit;
+}
+
+} // namespace
+
+int node_command(int argc, const char* const* argv) {
+  auto parsed = parse_node_args(argc, argv);
+  if (!parsed) {
+    std::cerr << "tether: " << parsed.error().message() << "\n";
+    return exit_usage;
+  }
+  auto& a = *parsed;
+  if (a.show_help) {
+    std::cout << node_help();
+    return exit_ok;
+  }
+  if (!a.gpus.empty()) {
+    std::cerr << "tether: --gpus=" << a.gpus
+              << ": this build has no GPU workers; leave out --gpus (CPU workers only)\n";
+    return exit_usage;
+  }
+  if (auto st = check_network(a.net, {a.join.host}); !st) {
+    std::cerr << "tether: " << st.message() << "\n";
+    return exit_usage;
+  }
+  node_hello hello;
+  // TETHER_TEST_CLAIM_VERSION lets the tests play an incompatible build.
+  const char* claimed = std::getenv("TETHER_TEST_CLAIM_VERSION");
+  hello.version = claimed ? claimed : tether_version();
+  hello.schema = schema_identity();
+  hello.host = host_name();
+  hello.name = a.name.empty() ? hello.host : a.name;
+  hello.cores = a.cores;
+  hello.pid = static_cast<int64_t>(getpid());
+  const auto name = hello.name;
+  on_rejection([name](const std::string& what) {
+    say(name, "warning: rejected a malformed message from the network: " + what);
+  });
+  install_stop_signals();
+  use_single_threaded_blas();
+
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", std::max<size_t>(2, std::thread::hardware_concurrency()));
+  cfg.add_message_types<caf::id_block::tether>();
+  cfg.add_message_types<caf::id_block::tether_cluster>();
+  configure_network(cfg, a.net);
+  caf::actor_system sys{cfg};
+
+  // Reach the coordinator, retrying until --join-timeout (it may start after us).
+  auto deadline = std::chrono::steady_clock::now() + a.join_timeout;
+  caf::actor registrar;
+  std::string last_problem;
+  for (;;) {
+    auto connected = connect_actor(sys, a.join, a.net);
+    if (connected) {
+      registrar = *connected;
+      break;
+    }
+    auto problem = to_string(connected.error());
+    if (problem != last_problem)
+      say(name, "cannot reach the coordinator at " + a.join.host + ":" + std::to_string(a.join.port)
+                  + " yet (" + problem + "); retrying");
+    last_problem = problem;
+    if (stop_signal_received())
+      return exit_interrupted;
+    if (std::chrono::steady_clock::now() > deadline) {
+      say(name, "gave up after --join-timeout: check that the coordinator runs at that address"
+                + std::string(a.net.insecure ? "" : " and that this machine's certificate comes "
+                                                    "from the cluster's CA"));
+      return exit_failure;
+    }
+    std::this_thread::sleep_for(1s);
+  }
+  say(name, "connected to the coordinator at " + a.join.host + ":" + std::to_string(a.join.port)
+              + (a.net.insecure ? " (plain TCP)" : " (TLS)"));
+
+  node_agent_args args;
+  args.registrar = registrar;
+  args.hello = hello;
+  args.make_kit = [data_dir = a.data_dir](const node_ticket& t) { return make_kit(t, data_dir); };
+  args.note = [name](const std::string& line) { say(name, line); };
+  args.outcome = std::make_shared<node_outcome>();
+  auto outcome = args.outcome;
+  auto agent = sys.spawn(node_agent_behavior, std::move(args));
+  {
+    caf::scoped_actor self{sys};
+    self->monitor(agent);
+    bool done = false, drain_sent = false;
+    while (!done) {
+      self->receive([&](caf::down_msg&) { done = true; }, caf::after(100ms) >> [] {});
+      if (!done && !drain_sent && stop_signal_received()) {
+        self->send(agent, drain_atom_v);
+        drain_sent = true;
+      }
+    }
+  }
+  say(name, outcome->message);
+  // Leave at once: actors still running here (a job that ended without us hearing it)
+  // have nobody to talk to.
+  sys.await_actors_before_shutdown(false);
+  return outcome->code;
+}
+
+} // namespace tether
