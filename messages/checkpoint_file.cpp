@@ -29,6 +29,12 @@ namespace tether {
 
 namespace {
 
+/// The whole string as Cap'n Proto text: std::string converts through c_str(), which
+/// would cut the text at an embedded NUL byte (found by tests/fuzz/fuzz_checkpoint.cpp).
+capnp::Text::Reader text(const std::string& s) {
+  return capnp::Text::Reader(s.data(), s.size());
+}
+
 static_assert(std::endian::native == std::endian::little,
               "checkpoints store little-endian float32 and segment tables");
 
@@ -161,11 +167,11 @@ size_t payload_bytes(const checkpoint_data& data) {
 void fill(wire::Checkpoint::Builder body, const checkpoint_data& data) {
   body.setFormatVersion(checkpoint_format_version);
   body.setUpdates(data.updates);
-  body.setModel(data.model);
+  body.setModel(text(data.model));
   body.setLayoutFingerprint(data.layout_fingerprint);
   body.setTotalParams(data.total_params);
-  body.setOptimizer(data.optimizer);
-  body.setConsistency(data.consistency);
+  body.setOptimizer(text(data.optimizer));
+  body.setConsistency(text(data.consistency));
   body.setSeed(data.seed);
   auto steps = body.initWorkerSteps(static_cast<capnp::uint>(data.worker_steps.size()));
   for (size_t i = 0; i < data.worker_steps.size(); ++i)
@@ -187,7 +193,7 @@ void fill(wire::Checkpoint::Builder body, const checkpoint_data& data) {
     for (size_t k = 0; k < s.applied_clocks.size(); ++k)
       clocks.set(static_cast<capnp::uint>(k), s.applied_clocks[k]);
   }
-  body.setConfig(data.config);
+  body.setConfig(text(data.config));
   body.setCreatedUnixMs(data.created_unix_ms);
 }
 
