@@ -14,6 +14,8 @@ void end(self_ptr self, int code, std::string message) {
   auto& out = *self->state.args.outcome;
   out.code = code;
   out.message = std::move(message);
+  for (auto& child : self->state.spawned)
+    self->send_exit(child, caf::exit_reason::user_shutdown);
   self->quit();
 }
 
@@ -80,6 +82,7 @@ caf::behavior node_agent_behavior(self_ptr self, node_agent_args args) {
         return caf::make_error(caf::sec::runtime_error, core.error().message());
       st.supervisor = caf::actor_cast<caf::actor>(self->current_sender());
       auto shard = self->spawn(shard_behavior, std::move(*core));
+      st.spawned.push_back(caf::actor_cast<caf::actor>(shard));
       for (auto w : spec.finished)
         self->send(shard, leave_atom_v, w);
       ++st.shards;
@@ -93,7 +96,9 @@ caf::behavior node_agent_behavior(self_ptr self, node_agent_args args) {
       w.net = st.kit->net;
       st.supervisor = caf::actor_cast<caf::actor>(self->current_sender());
       ++st.workers;
-      return self->spawn(worker_behavior, std::move(w));
+      auto worker = self->spawn(worker_behavior, std::move(w));
+      st.spawned.push_back(worker);
+      return worker;
     },
     [=](drain_atom) {
       auto& st = self->state;

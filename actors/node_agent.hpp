@@ -57,6 +57,7 @@ struct node_agent_state {
   std::shared_ptr<node_kit> kit;
   caf::actor supervisor;   ///< who placed work here (learned from the first placement)
   size_t shards = 0, workers = 0;
+  std::vector<caf::actor> spawned;  ///< ended with the agent: nothing outlives the node's job
   bool draining = false;
   bool finished = false;   ///< the coordinator said the job is over
 };

@@ -102,7 +102,7 @@ int node_command(int argc, const char* const* argv) {
   hello.pid = static_cast<int64_t>(getpid());
   const auto name = hello.name;
   on_rejection([name](const std::string& what) {
-    say(name, "warning: rejected a malformed message from the network: " + what);
+    say(name, "warning: " + what);
   });
   install_stop_signals();
   use_single_threaded_blas();
@@ -163,9 +163,7 @@ int node_command(int argc, const char* const* argv) {
     }
   }
   say(name, outcome->message);
-  // Leave at once: actors still running here (a job that ended without us hearing it)
-  // have nobody to talk to.
-  sys.await_actors_before_shutdown(false);
+  // The agent ended every shard and worker it spawned; the system waits for them.
   return outcome->code;
 }
 
