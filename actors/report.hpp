@@ -46,6 +46,8 @@ struct job_report {
   bool stopped_early = false;         ///< a stop was asked for (signal)
   std::string failure;                ///< empty on success; else what went wrong
   bool budget_spent = false;          ///< the failure is a spent restart budget
+  std::vector<std::string> nodes;     ///< cluster: every node that took part, in join order
+  std::map<std::string, uint64_t> moves{{"worker", 0}, {"shard", 0}}; ///< cluster: drains, rebalancing
 };
 
 } // namespace tether

@@ -151,6 +151,8 @@ void finish(self_ptr self) {
   r.training_seconds = std::chrono::duration<double>(st.training_end - st.training_start
                                                      - st.paused).count();
   r.wall_seconds = std::chrono::duration<double>(now - st.args.job_start).count();
+  for (const auto& node : st.nodes)
+    r.nodes.push_back(node.hello.name);
   publish_final_status(self);
   stop_everything(self);
   self->send(st.args.runner, finished_atom_v, std::move(r));
@@ -199,6 +201,8 @@ void maybe_cut(self_ptr self) {
   take_cut(self, kind, after_cut);
 }
 
+void rebalance(self_ptr self);
+
 void on_progress(self_ptr self, uint32_t id, uint64_t clock, float loss, double blocked,
                  double step_seconds) {
   auto& st = self->state;
@@ -227,6 +231,11 @@ void on_progress(self_ptr self, uint32_t id, uint64_t clock, float loss, double 
     st.recent_losses.pop_front();
   auto n = updates(st);
   const auto& cfg = st.args.cfg;
+  if (auto epoch = n / updates_per_epoch(st); epoch > st.epoch_seen) {
+    st.epoch_seen = epoch;
+    if (st.rebalance_pending)
+      rebalance(self);
+  }
   if (n >= st.next_eval) {
     st.want_eval = true;
     auto epoch_end = (n / updates_per_epoch(st) + 1) * updates_per_epoch(st);
@@ -320,8 +329,7 @@ void on_down(self_ptr self, caf::down_msg& dm) {
         begin_stop(self);
         return;
       }
-      if (!moved)
-        ++st.report.restarts["worker"];
+      ++(moved ? st.report.moves["worker"] : st.report.restarts["worker"]);
       if (!st.finishing) {
         // Under bsp and ssp the replacement rejoins at the slowest live clock (async:
         // where it left off). The join reaches the shards before its first pull.
@@ -401,6 +409,7 @@ void move_shard(self_ptr self, size_t j) {
                 return;
               }
               st.shards[j] = *placed;
+              ++st.report.moves["shard"];
               send_to_children(self, caf::make_message(shards_atom_v, st.shards));
               self->send_exit(old, caf::exit_reason::user_shutdown);
               self->send(st.args.runner, info_atom_v,
@@ -411,6 +420,67 @@ void move_shard(self_ptr self, size_t j) {
             give_up);
       },
       give_up);
+}
+
+/// A node joined mid-run: at the start of the next epoch, move workers from the most
+/// loaded nodes to it while that lowers the highest load (load = actors per core). A
+/// moved worker is ended and started again on the new node at its clock, as in a drain.
+void rebalance(self_ptr self) {
+  auto& st = self->state;
+  st.rebalance_pending = false;
+  if (st.finishing)
+    return;
+  struct sim {
+    double shards, workers, cores;
+    double load() const { return (shards + workers) / cores; }
+  };
+  std::vector<sim> nodes;
+  for (auto& n : st.nodes)
+    nodes.push_back({static_cast<double>(n.shards), static_cast<double>(n.workers),
+                     static_cast<double>(std::max<uint32_t>(1, n.hello.cores))});
+  auto usable = [&](size_t i) { return st.nodes[i].alive && !st.nodes[i].draining; };
+  std::vector<uint32_t> to_move;
+  std::vector<size_t> from_nodes;
+  for (;;) {
+    std::optional<size_t> hi, lo;
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      if (!usable(i))
+        continue;
+      if (nodes[i].workers > 0 && (!hi || nodes[i].load() > nodes[*hi].load()))
+        hi = i;
+      if (!lo || nodes[i].load() < nodes[*lo].load())
+        lo = i;
+    }
+    if (!hi || !lo || *hi == *lo)
+      break;
+    auto after_hi = (nodes[*hi].shards + nodes[*hi].workers - 1) / nodes[*hi].cores;
+    auto after_lo = (nodes[*lo].shards + nodes[*lo].workers + 1) / nodes[*lo].cores;
+    if (std::max(after_hi, after_lo) >= nodes[*hi].load() - 1e-9)
+      break;
+    nodes[*hi].workers -= 1;
+    nodes[*lo].workers += 1;
+    from_nodes.push_back(*hi);
+  }
+  for (auto from : from_nodes)
+    for (uint32_t i = 0; i < st.workers.size(); ++i) {
+      if (!st.workers[i] || st.done[i] || st.moving.count(i))
+        continue;
+      auto it = st.placed_on.find(st.workers[i].address());
+      if (it == st.placed_on.end() || it->second.node != from)
+        continue;
+      st.moving.insert(i);
+      self->send_exit(st.workers[i], caf::exit_reason::kill);
+      to_move.push_back(i);
+      break;
+    }
+  if (!to_move.empty()) {
+    std::string which;
+    for (auto i : to_move)
+      which += (which.empty() ? "" : ", ") + std::to_string(i);
+    self->send(st.args.runner, info_atom_v,
+               "rebalancing at epoch " + std::to_string(st.epoch_seen) + ": moving worker"
+                 + (to_move.size() == 1 ? " " : "s ") + which + " to the least loaded nodes");
+  }
 }
 
 /// SIGTERM on a node: its workers stop and start again elsewhere at their clock, its
@@ -428,8 +498,8 @@ void drain_node(self_ptr self, const caf::actor& agent) {
   auto& node = st.nodes[n];
   node.draining = true;
   self->send(st.args.runner, info_atom_v,
-             "node " + node.hello.name + " drains: moving its " + std::to_string(node.shards)
-               + " shards and " + std::to_string(node.workers) + " workers");
+             "node " + node.hello.name + " drains: moving its work (shards: "
+               + std::to_string(node.shards) + ", workers: " + std::to_string(node.workers) + ")");
   if (node.shards + node.workers == 0 || st.finishing) {
     self->send(agent, drained_atom_v);
     node.alive = false;
@@ -474,6 +544,7 @@ caf::behavior supervisor_behavior(self_ptr self, supervisor_args args) {
   self->send(self, publish_atom_v);
   st.done.assign(a.cfg.workers, false);
   auto n = updates(st);
+  st.epoch_seen = n / updates_per_epoch(st);
   st.next_eval = a.cfg.eval_every > 0 ? (n / a.cfg.eval_every + 1) * a.cfg.eval_every : 0;
   st.next_eval = std::min(st.next_eval ? st.next_eval : UINT64_MAX,
                           (n / updates_per_epoch(st) + 1) * updates_per_epoch(st));
@@ -521,7 +592,15 @@ caf::behavior supervisor_behavior(self_ptr self, supervisor_args args) {
     },
     [=](tick_atom) { maybe_cut(self); },
     [=](node_up_atom, const caf::actor& agent, const node_hello& hello) {
+      auto& st = self->state;
+      if (node_of(st, agent) >= 0)
+        return;
       add_node(self, agent, hello);
+      if (!st.finishing) {
+        st.rebalance_pending = true;
+        self->send(st.args.runner, info_atom_v,
+                   "node " + hello.name + " joined mid-run: it gets workers at the next epoch");
+      }
     },
     [=](node_down_atom, const caf::actor& agent) { lose_node(self, agent); },
     [=](drain_atom, const caf::actor& agent) { drain_node(self, agent); },

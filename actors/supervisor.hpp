@@ -96,6 +96,8 @@ struct supervisor_state {
   std::map<caf::actor_addr, placement> placed_on; ///< a remote actor -> its node
   std::set<uint32_t> moving;         ///< workers killed by a drain, respawned elsewhere
   size_t shard_moves = 0;            ///< shards being moved off a draining node (no cut meanwhile)
+  bool rebalance_pending = false;    ///< a node joined mid-run: move workers to it at the next epoch
+  uint64_t epoch_seen = 0;           ///< the epoch (of updates) the last progress report was in
 };
 
 /// Updates applied to the whole model, from the workers' clocks: one per gradient, or

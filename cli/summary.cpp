@@ -45,6 +45,14 @@ std::string summary_json(const job_config& cfg, const job_outcome& outcome) {
   for (const auto& [role, count] : r.restarts)
     w.key(role).unsigned_integer(count);
   w.end_object();
+  w.key("nodes").begin_array();
+  for (const auto& name : r.nodes)
+    w.string(name);
+  w.end_array();
+  w.key("moves").begin_object();
+  for (const auto& [role, count] : r.moves)
+    w.key(role).unsigned_integer(count);
+  w.end_object();
   w.key("workers").unsigned_integer(cfg.workers);
   w.key("shards").unsigned_integer(cfg.shards);
   w.key("consistency").string(to_string(cfg.consistency.model));

@@ -140,7 +140,7 @@ int train_command(const job_config& cfg, const cluster_config* cluster) {
   hooks.on_message = [&](const std::string& line) { out.message(level::warning, line); };
   hooks.on_info = [&](const std::string& line) { out.progress("  " + line + (line.ends_with("\n") ? "" : "\n")); };
   on_rejection([&](const std::string& what) {
-    out.message(level::warning, "rejected a malformed message from the network: " + what);
+    out.message(level::warning, what);
   });
   hooks.on_point = [&](const progress_point& p, job_control&) {
     out.progress(progress_line(cfg, p));

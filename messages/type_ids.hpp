@@ -33,7 +33,7 @@ inline constexpr bool is_binary = std::is_base_of_v<caf::serializer, Inspector>
                                   || std::is_base_of_v<caf::deserializer, Inspector>;
 
 inline caf::error rejected(const char* type, const std::string& why) {
-  report_rejection(std::string{type} + ": " + why);
+  report_rejection("rejected a malformed " + std::string{type} + " from the network: " + why);
   return caf::make_error(caf::sec::invalid_argument, std::string{type} + ": " + why);
 }
 

@@ -108,7 +108,7 @@ TEST_CASE("corrupt wire bytes are rejected and reported, never decoded into a me
   CHECK(err);
   CHECK(rejected_messages() == before + 1);
   REQUIRE(reports.size() == 1);
-  CHECK(reports[0].starts_with("tether::push_request: "));
+  CHECK(reports[0].starts_with("rejected a malformed tether::push_request from the network: "));
   CHECK(back.grad.empty());
   on_rejection({});
 }
