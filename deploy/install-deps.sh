@@ -13,6 +13,8 @@ packages=(
   # Boost 1.74 headers, doctest, OpenBLAS, zlib, OpenSSL
   libcaf-dev capnproto libcapnp-dev libboost-dev doctest-dev
   libopenblas-dev zlib1g-dev libssl-dev
+  # clusters: certificates (deploy/make-certs.sh), network namespaces (deploy/netns-cluster.sh)
+  openssl iproute2
   # data: Fashion-MNIST as IDX .gz files under /usr/share/datasets/fashion-mnist
   dataset-fashion-mnist
   # the experiment driver and its plots (examples/run_experiment.py)
@@ -20,9 +22,10 @@ packages=(
 )
 # With --test, also what the test suite checks our output with: numpy reads exported
 # weights, promtool and a Prometheus server scrape /metrics, headless Chromium renders the
-# status page. Without them those tests skip with a message; CI installs them.
+# status page; clang with libFuzzer fuzzes the decoders (tests/fuzz). Without them those
+# tests skip with a message (the fuzz targets then run as plain GCC programs); CI installs them.
 if [ "${1:-}" = "--test" ]; then
-  packages+=(python3-numpy prometheus chromium)
+  packages+=(python3-numpy prometheus chromium clang libclang-rt-14-dev)
 fi
 
 missing=()
