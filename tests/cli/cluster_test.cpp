@@ -1,0 +1,371 @@
+// A real cluster on loopback: `tether coordinator` and `tether node` processes with
+// certificates from deploy/make-certs.sh. Trains Fashion-MNIST on a subset across three
+// TLS nodes; a fourth node joins mid-run and gets work; a node drained with SIGTERM
+// hands its work over and exits 0; a hung node (SIGSTOP) is declared dead after the
+// heartbeat timeout and the job goes on; refused peers (a certificate from another CA,
+// no certificate, plain TCP, random bytes, another version) are logged and change
+// nothing. Each coordinator listens on port 0 and the test reads the port it got.
+#include <doctest/doctest.h>
+
+#include "tests/child_process.hpp"
+#include "tests/temp_dir.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+using tether::testing::child_process;
+using tether::testing::temp_dir;
+
+const std::string tether_bin = std::string(TETHER_BINARY_DIR) + "/cli/tether";
+const std::string make_certs = std::string(TETHER_SOURCE_DIR) + "/deploy/make-certs.sh";
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+/// Makes a CA and certificates for `names` in dir/tls (or another `out` directory).
+void certificates(const temp_dir& dir, const std::vector<std::string>& names,
+                  const std::string& out = "tls") {
+  std::string cmd = "bash " + make_certs + " " + (dir / out);
+  for (auto& n : names)
+    cmd += " " + n;
+  cmd += " > " + (dir / (out + ".log")) + " 2>&1";
+  REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, slurp(dir / (out + ".log")));
+}
+
+/// A number after `"key":` in a JSON text; NaN if missing.
+double json_number(const std::string& json, const std::string& key) {
+  std::smatch m;
+  if (std::regex_search(json, m, std::regex("\"" + key + "\":\\s*([-0-9.eE]+)")))
+    return std::stod(m[1]);
+  return std::nan("");
+}
+
+/// A running coordinator with the port it listens on.
+struct coordinator {
+  temp_dir& dir;
+  child_process process;
+  uint16_t port = 0;
+
+  coordinator(temp_dir& d, std::vector<std::string> args)
+    : dir(d), process(with_binary(std::move(args)), d / "coordinator.log") {
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    std::regex listening("listening on [^ ]+:([0-9]+) ");
+    while (std::chrono::steady_clock::now() < deadline && process.running()) {
+      std::smatch m;
+      auto log = slurp(dir / "coordinator.log");
+      if (std::regex_search(log, m, listening)) {
+        port = static_cast<uint16_t>(std::stoi(m[1]));
+        return;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    FAIL("the coordinator did not listen: " << slurp(dir / "coordinator.log"));
+  }
+
+  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+  std::string log() const { return slurp(dir / "coordinator.log"); }
+
+  static std::vector<std::string> with_binary(std::vector<std::string> args) {
+    args.insert(args.begin(), {tether_bin, "coordinator", "--listen=127.0.0.1:0"});
+    return args;
+  }
+};
+
+/// A node process joining `c` with the certificate directory dir/tls/<name>.
+std::unique_ptr<child_process> start_node(const coordinator& c, const std::string& name,
+                                          std::vector<std::string> extra = {}) {
+  std::vector<std::string> argv{tether_bin, "node", "--join=" + c.address(), "--name=" + name,
+                                "--cores=1", "--tls-dir=" + (c.dir / ("tls/" + name))};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return std::make_unique<child_process>(argv, c.dir / (name + ".log"));
+}
+
+/// The options of a short job: 20,000 training samples, 4 workers, 2 shards.
+std::vector<std::string> job(const temp_dir& dir, uint32_t min_nodes, uint32_t epochs,
+                             std::vector<std::string> extra = {}) {
+  std::vector<std::string> args{"--min-nodes=" + std::to_string(min_nodes),
+                                "--tls-dir=" + (dir / "tls/coordinator"),
+                                "--epochs=" + std::to_string(epochs),
+                                "--limit-train=20000",
+                                "--workers=4",
+                                "--shards=2",
+                                "--checkpoint-dir=" + (dir / "ck"),
+                                "--summary=" + (dir / "summary.json")};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+/// Waits until `text` shows up in the coordinator's log (or the limit passes).
+bool wait_for_line(const coordinator& c, const std::string& text, std::chrono::seconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (contains(c.log(), text))
+      return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+/// Connects to 127.0.0.1:port, sends `bytes`, waits for the peer to close (or 2 s).
+void send_raw(uint16_t port, const std::string& bytes) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  (void)::write(fd, bytes.data(), bytes.size());
+  timeval tv{2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  char buf[256];
+  while (::read(fd, buf, sizeof(buf)) > 0) {
+  }
+  ::close(fd);
+}
+
+} // namespace
+
+TEST_CASE("three TLS nodes train Fashion-MNIST to 0.75 and every process exits 0") {
+  temp_dir dir;
+  certificates(dir, {"coordinator", "n1", "n2", "n3"});
+  coordinator c{dir, job(dir, 3, 1)};
+  auto n1 = start_node(c, "n1");
+  auto n2 = start_node(c, "n2");
+  auto n3 = start_node(c, "n3");
+  int code = c.process.wait_for(120s);
+  INFO(c.log());
+  CHECK(code == 0);
+  CHECK(n1->wait_for(20s) == 0);
+  CHECK(n2->wait_for(20s) == 0);
+  CHECK(n3->wait_for(20s) == 0);
+  CHECK(contains(c.log(), "(TLS, mutual authentication)"));
+  CHECK(contains(c.log(), "3 nodes in: training starts"));
+  CHECK(contains(c.log(), "placement:"));
+  auto summary = slurp(dir / "summary.json");
+  CHECK(json_number(summary, "test_accuracy") >= 0.75);
+  CHECK(json_number(summary, "updates_applied") == 312);
+  CHECK(std::regex_search(summary, std::regex(R"("nodes":\s*\[\s*"n[123]",\s*"n[123]",\s*"n[123]"\s*\])")));
+  CHECK(contains(slurp(dir / "n1.log"), "the job has finished"));
+}
+
+TEST_CASE("a node that joins mid-run gets workers at the next epoch") {
+  temp_dir dir;
+  certificates(dir, {"coordinator", "n1", "n2", "n3", "n4"});
+  coordinator c{dir, job(dir, 3, 6)};
+  auto n1 = start_node(c, "n1");
+  auto n2 = start_node(c, "n2");
+  auto n3 = start_node(c, "n3");
+  REQUIRE(wait_for_line(c, "epoch  1.", 60s));
+  auto n4 = start_node(c, "n4");
+  int code = c.process.wait_for(120s);
+  INFO(c.log());
+  CHECK(code == 0);
+  CHECK(contains(c.log(), "node n4 joined mid-run"));
+  CHECK(contains(c.log(), "rebalancing at epoch"));
+  auto summary = slurp(dir / "summary.json");
+  std::smatch moved;
+  REQUIRE(std::regex_search(summary, moved, std::regex(R"("moves":\s*\{[^}]*"worker":\s*([0-9]+))")));
+  CHECK(std::stoi(moved[1]) >= 1);
+  CHECK(contains(summary, "\"n4\""));
+  CHECK(json_number(summary, "test_accuracy") >= 0.75);
+  for (auto* n : {n1.get(), n2.get(), n3.get(), n4.get()})
+    CHECK(n->wait_for(20s) == 0);
+}
+
+TEST_CASE("SIGTERM drains a node: its work moves, it exits 0, the job finishes") {
+  temp_dir dir;
+  certificates(dir, {"coordinator", "n1", "n2", "n3"});
+  coordinator c{dir, job(dir, 3, 6, {"--shards=3"})};
+  auto n1 = start_node(c, "n1");
+  auto n2 = start_node(c, "n2");
+  auto n3 = start_node(c, "n3");
+  REQUIRE(wait_for_line(c, "epoch  1.", 60s));
+  ::kill(n2->pid, SIGTERM);
+  CHECK(n2->wait_for(30s) == 0);
+  int code = c.process.wait_for(120s);
+  INFO(c.log());
+  CHECK(code == 0);
+  CHECK(contains(c.log(), "node n2 drains"));
+  CHECK(contains(c.log(), "node n2 is drained"));
+  CHECK(contains(slurp(dir / "n2.log"), "drained: the job goes on without this node"));
+  auto summary = slurp(dir / "summary.json");
+  CHECK(json_number(summary, "test_accuracy") >= 0.75);
+  CHECK(n1->wait_for(20s) == 0);
+  CHECK(n3->wait_for(20s) == 0);
+}
+
+TEST_CASE("a hung node is declared dead after the heartbeat timeout and the job goes on") {
+  temp_dir dir;
+  certificates(dir, {"coordinator", "n1", "n2"});
+  std::vector<std::string> beat{"--heartbeat=200ms", "--heartbeat-timeout=1s"};
+  auto args = job(dir, 2, 6, {"--checkpoint-every=200"});
+  args.insert(args.end(), beat.begin(), beat.end());
+  coordinator c{dir, args};
+  auto n1 = start_node(c, "n1", beat);
+  auto n2 = start_node(c, "n2", beat);
+  REQUIRE(wait_for_line(c, "epoch  1.", 60s));
+  auto stopped_at = std::chrono::steady_clock::now();
+  ::kill(n2->pid, SIGSTOP);
+  REQUIRE(wait_for_line(c, "node n2 left", 20s));
+  auto detected = std::chrono::steady_clock::now() - stopped_at;
+  CHECK(detected < 5s); // timeout 1 s, plus scheduling on a busy 2-core machine
+  int code = c.process.wait_for(120s);
+  ::kill(n2->pid, SIGCONT);
+  INFO(c.log());
+  CHECK(code == 0);
+  CHECK(contains(c.log(), "remote_link_unreachable"));
+  auto summary = slurp(dir / "summary.json");
+  CHECK(json_number(summary, "test_accuracy") >= 0.75);
+  CHECK(n1->wait_for(20s) == 0);
+  // The hung node, woken up, finds its coordinator gone and says so.
+  CHECK(n2->wait_for(30s) == 1);
+  CHECK(contains(slurp(dir / "n2.log"), "lost the coordinator"));
+}
+
+TEST_CASE("refused peers are logged and change nothing: wrong CA, no TLS, plain TCP, noise, "
+          "another version") {
+  temp_dir dir;
+  certificates(dir, {"coordinator", "n1"});
+  certificates(dir, {"rogue"}, "other-ca");
+  coordinator c{dir, job(dir, 1, 1, {"--workers=2"})};
+
+  // A certificate from another CA: the handshake fails, the node gives up.
+  child_process rogue{{tether_bin, "node", "--join=" + c.address(), "--name=rogue",
+                       "--tls-dir=" + (dir / "other-ca/rogue"), "--join-timeout=2s"},
+                      dir / "rogue.log"};
+  CHECK(rogue.wait_for(30s) == 1);
+  // No TLS at all.
+  child_process plain{{tether_bin, "node", "--join=" + c.address(), "--name=plain",
+                       "--insecure", "--join-timeout=2s"},
+                      dir / "plain.log"};
+  CHECK(plain.wait_for(30s) == 1);
+  // Plain TCP bytes and random bytes on the port.
+  send_raw(c.port, "GET / HTTP/1.0\r\n\r\n");
+  std::mt19937 gen(7);
+  std::string noise(4096, '\0');
+  for (auto& ch : noise)
+    ch = static_cast<char>(gen());
+  send_raw(c.port, noise);
+  // A node of another version, with a good certificate.
+  ::setenv("TETHER_TEST_CLAIM_VERSION", "0.0.1", 1);
+  child_process old{{tether_bin, "node", "--join=" + c.address(), "--name=n1",
+                     "--tls-dir=" + (dir / "tls/n1")},
+                    dir / "old.log"};
+  ::unsetenv("TETHER_TEST_CLAIM_VERSION");
+  CHECK(old.wait_for(30s) == 1);
+  auto old_log = slurp(dir / "old.log");
+  CHECK(contains(old_log, "refused this node"));
+  CHECK(contains(old_log, "runs tether 0.0.1"));
+
+  // The coordinator is still waiting, and a good node makes the job run.
+  REQUIRE(c.process.running());
+  auto n1 = start_node(c, "n1");
+  int code = c.process.wait_for(120s);
+  auto log = c.log();
+  INFO(log);
+  CHECK(code == 0);
+  CHECK(n1->wait_for(20s) == 0);
+  CHECK(contains(log, "refused a TLS connection from 127.0.0.1"));
+  CHECK(contains(log, "unknown ca"));            // the other CA's node
+  CHECK(contains(log, "wrong version number"));  // plain TCP and noise
+  CHECK(contains(log, "refused node n1"));
+  CHECK(contains(log, "install the same build on every machine"));
+  CHECK(json_number(slurp(dir / "summary.json"), "test_accuracy") > 0.5);
+}
+
+TEST_CASE("--insecure is refused off loopback, and bad TLS directories are named") {
+  temp_dir dir;
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), tether_bin);
+    child_process p{args, dir / "out.log"};
+    int code = p.wait_for(30s);
+    return std::pair{code, slurp(dir / "out.log")};
+  };
+  auto [c1, out1] = run({"coordinator", "--listen=0.0.0.0:7070", "--insecure"});
+  CHECK(c1 == 2);
+  CHECK(contains(out1, "--insecure is allowed only on loopback addresses, and 0.0.0.0 is not one"));
+  auto [c2, out2] = run({"node", "--join=10.1.2.3:7070", "--insecure"});
+  CHECK(c2 == 2);
+  CHECK(contains(out2, "10.1.2.3 is not one"));
+  auto [c3, out3] = run({"node", "--join=127.0.0.1:7070"});
+  CHECK(c3 == 2);
+  CHECK(contains(out3, "give --tls-dir=DIR"));
+  auto [c4, out4] = run({"node", "--join=127.0.0.1:7070", "--tls-dir=" + (dir / "nope")});
+  CHECK(c4 == 2);
+  CHECK(contains(out4, "is not a directory"));
+
+  certificates(dir, {"a"});
+  certificates(dir, {"b"}, "other");
+  // b's certificate and key with a's CA: not signed by it.
+  std::filesystem::copy_file(dir / "tls/a/ca.pem", dir / "other/b/ca.pem",
+                             std::filesystem::copy_options::overwrite_existing);
+  auto [c5, out5] = run({"node", "--join=127.0.0.1:7070", "--tls-dir=" + (dir / "other/b")});
+  CHECK(c5 == 2);
+  CHECK(contains(out5, "cert.pem is not signed by"));
+  // a's certificate with b's key.
+  std::filesystem::copy_file(dir / "other/b/key.pem", dir / "tls/a/key.pem",
+                             std::filesystem::copy_options::overwrite_existing);
+  auto [c6, out6] = run({"node", "--join=127.0.0.1:7070", "--tls-dir=" + (dir / "tls/a")});
+  CHECK(c6 == 2);
+  CHECK(contains(out6, "key.pem does not belong to"));
+  // A truncated certificate.
+  std::ofstream(dir / "tls/a/cert.pem") << "-----BEGIN CERTIFICATE-----\nMIIB\n";
+  auto [c7, out7] = run({"node", "--join=127.0.0.1:7070", "--tls-dir=" + (dir / "tls/a")});
+  CHECK(c7 == 2);
+  CHECK(contains(out7, "cert.pem is not a PEM certificate"));
+  auto [c8, out8] = run({"node", "--join=127.0.0.1:7070", "--insecure", "--gpus=0"});
+  CHECK(c8 == 2);
+  CHECK(contains(out8, "no GPU workers"));
+  auto [c9, out9] = run({"coordinator", "--listen=127.0.0.1:7070", "--insecure",
+                         "--heartbeat=2s", "--heartbeat-timeout=1s"});
+  CHECK(c9 == 2);
+  CHECK(contains(out9, "--heartbeat-timeout must be longer than --heartbeat"));
+}
+
+TEST_CASE("a node whose data differs from the coordinator's is refused with exit 3") {
+  temp_dir dir;
+  certificates(dir, {"coordinator", "n1"});
+  coordinator c{dir, job(dir, 1, 1, {"--workers=2"})};
+  // limit-train comes from the coordinator; a different data dir gives other bytes.
+  std::filesystem::create_directories(dir / "data");
+  auto src = std::string("/usr/share/datasets/fashion-mnist/");
+  for (auto f : {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                 "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"})
+    std::filesystem::copy_file(src + f, dir / (std::string("data/") + f));
+  {
+    // Change the first label of the training set (9, an ankle boot) to 3: the same
+    // format and size, one byte different; the fingerprint must notice.
+    std::string cmd = "cd " + (dir / "data") + " && gunzip -c train-labels-idx1-ubyte.gz > l && "
+                      "printf '\\003' | dd of=l bs=1 seek=8 conv=notrunc 2>/dev/null && "
+                      "gzip -c l > train-labels-idx1-ubyte.gz && rm l";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+  }
+  auto bad = start_node(c, "n1", {"--data-dir=" + (dir / "data")});
+  CHECK(bad->wait_for(60s) == 3);
+  CHECK(contains(slurp(dir / "n1.log"), "differs from the coordinator's"));
+  c.process.stop();
+}
