@@ -23,6 +23,7 @@ struct worker_status {
   uint64_t clock = 0;            ///< batches completed
   uint64_t samples = 0;          ///< training samples processed in this run
   double blocked_seconds = 0;    ///< waiting for the shards' answers (pull wait)
+  std::string node;              ///< where it runs: a node's name, or nodes.front() (this process)
   double last_loss = 0;
   uint64_t steps = 0;            ///< steps timed in this run
   double step_seconds_sum = 0;   ///< compute time of those steps
@@ -34,6 +35,7 @@ struct shard_status {
   uint64_t range_begin = 0, range_end = 0;
   uint64_t version = 0;          ///< updates applied
   uint64_t applied = 0;          ///< gradients applied
+  std::string node;              ///< where it runs, as worker_status::node
 };
 
 struct node_status {
@@ -68,6 +70,8 @@ struct job_status {
   double checkpoint_seconds_sum = 0; ///< all checkpoint writes
   double checkpoint_seconds_last = 0;
   uint64_t checkpoint_bytes_last = 0;
+  /// The processes of the job: "local" alone for `tether train`; for a cluster
+  /// "coordinator" (supervisor, checkpointer) first, then every node that joined.
   std::vector<node_status> nodes{{"local", true}};
 };
 

@@ -8,6 +8,14 @@ namespace tether {
 
 namespace {
 
+/// The node an actor runs on: its node's name, or the first entry of nodes (this process).
+std::string node_name(const supervisor_state& st, const caf::actor_addr& who) {
+  auto it = st.placed_on.find(who);
+  if (it != st.placed_on.end() && it->second.node < st.nodes.size())
+    return st.nodes[it->second.node].hello.name;
+  return st.status.nodes.empty() ? std::string{"local"} : st.status.nodes.front().name;
+}
+
 using self_ptr = caf::stateful_actor<supervisor_state>*;
 using namespace std::chrono_literals;
 
@@ -54,6 +62,18 @@ void fill_status(self_ptr self) {
   }
   s.curve = st.report.curve;
   s.restarts = st.report.restarts;
+  if (!st.nodes.empty()) {
+    s.nodes.assign(1, node_status{"coordinator", true});
+    for (const auto& n : st.nodes)
+      s.nodes.push_back({n.hello.name, n.alive});
+  }
+  for (size_t w = 0; w < st.workers.size(); ++w)
+    s.worker[w].node = node_name(st, st.workers[w].address());
+}
+
+void send_snapshot_nodes(supervisor_state& st) {
+  for (size_t j = 0; j < st.status.shard.size() && j < st.shards.size(); ++j)
+    st.status.shard[j].node = node_name(st, st.shards[j].address());
 }
 
 void send_snapshot(self_ptr self, const stats_round& round) {
@@ -65,6 +85,7 @@ void send_snapshot(self_ptr self, const stats_round& round) {
   s.tau_sum = round.sum.tau_sum;
   s.tau_count = round.sum.applied;
   s.max_clock_gap = round.sum.max_clock_gap;
+  send_snapshot_nodes(st);
   self->send(st.args.runner, status_atom_v, s);
 }
 

@@ -31,16 +31,18 @@ void write_actor(json_writer& w, const char* role, uint32_t index, const std::st
 }
 
 void write_actors(json_writer& w, const job_status& s) {
-  // One process: every actor runs on the first (only) node.
-  std::string node = s.nodes.empty() ? "local" : s.nodes.front().name;
+  // The supervisor and the checkpointer run in the first process listed ("local", or the
+  // coordinator); workers and shards say where they run.
+  std::string home = s.nodes.empty() ? "local" : s.nodes.front().name;
+  auto where = [&](const std::string& node) { return node.empty() ? home : node; };
   bool running = s.state != "finished";
   w.begin_array();
-  write_actor(w, "supervisor", 0, node, running);
-  write_actor(w, "checkpointer", 0, node, running);
+  write_actor(w, "supervisor", 0, home, running);
+  write_actor(w, "checkpointer", 0, home, running);
   for (const auto& wk : s.worker)
-    write_actor(w, "worker", wk.index, node, wk.alive);
+    write_actor(w, "worker", wk.index, where(wk.node), wk.alive);
   for (const auto& sh : s.shard)
-    write_actor(w, "shard", sh.index, node, running);
+    write_actor(w, "shard", sh.index, where(sh.node), running);
   w.end_array();
 }
 

@@ -147,6 +147,29 @@ void send_raw(uint16_t port, const std::string& bytes) {
   ::close(fd);
 }
 
+/// GET http://127.0.0.1:port/path; the whole response ("" if nothing answered).
+std::string http_get(uint16_t port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    if (fd >= 0)
+      ::close(fd);
+    return {};
+  }
+  std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  (void)::write(fd, request.data(), request.size());
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof(buf))) > 0)
+    out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
 } // namespace
 
 TEST_CASE("three TLS nodes train Fashion-MNIST to 0.75 and every process exits 0") {
@@ -199,13 +222,25 @@ TEST_CASE("a node that joins mid-run gets workers at the next epoch") {
 TEST_CASE("SIGTERM drains a node: its work moves, it exits 0, the job finishes") {
   temp_dir dir;
   certificates(dir, {"coordinator", "n1", "n2", "n3"});
-  coordinator c{dir, job(dir, 3, 6, {"--shards=3"})};
+  coordinator c{dir, job(dir, 3, 6, {"--shards=3", "--metrics=127.0.0.1:0"})};
   auto n1 = start_node(c, "n1");
   auto n2 = start_node(c, "n2");
   auto n3 = start_node(c, "n3");
   REQUIRE(wait_for_line(c, "epoch  1.", 60s));
+  std::smatch m;
+  auto log = c.log();
+  REQUIRE(std::regex_search(log, m, std::regex("metrics on http://127.0.0.1:([0-9]+)/")));
+  uint16_t metrics_port = static_cast<uint16_t>(std::stoi(m[1]));
+  // The metrics name every node, up, and where each actor runs.
+  auto metrics = http_get(metrics_port, "/metrics");
+  CHECK(contains(metrics, "tether_node_up{node=\"n2\"} 1"));
+  CHECK(contains(metrics, "tether_node_up{node=\"coordinator\"} 1"));
+  CHECK(std::regex_search(http_get(metrics_port, "/status"),
+                          std::regex(R"("role":\s*"shard",\s*"index":\s*[0-9],\s*"node":\s*"n[123]")")));
   ::kill(n2->pid, SIGTERM);
   CHECK(n2->wait_for(30s) == 0);
+  std::this_thread::sleep_for(1500ms); // the next status snapshot
+  CHECK(contains(http_get(metrics_port, "/metrics"), "tether_node_up{node=\"n2\"} 0"));
   int code = c.process.wait_for(120s);
   INFO(c.log());
   CHECK(code == 0);
