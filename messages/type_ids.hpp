@@ -78,21 +78,37 @@ caf::error inspect(Inspector& f, raw_floats& x) {
     return load_raw(f, *x.values, "tether::shard_state");
 }
 
-/// A wire message as its Cap'n Proto bytes.
+/// A wire message as its Cap'n Proto bytes. Loading decodes straight from CAF's buffer
+/// (the codec makes one aligned copy if needed), without an intermediate vector.
 template <class Inspector, class T, class Decode>
 caf::error as_wire(Inspector& f, T& x, Decode decode, const char* type) {
   if constexpr (Inspector::reads_state) {
     auto bytes = encode(x);
     return save_raw(f, bytes);
   } else {
-    std::vector<char> bytes;
-    if (auto err = load_raw(f, bytes, type))
+    auto* bin = dynamic_cast<caf::binary_deserializer*>(&f);
+    if (bin == nullptr) {
+      std::vector<char> bytes;
+      if (auto err = load_raw(f, bytes, type))
+        return err;
+      auto decoded = decode(bytes);
+      if (!decoded)
+        return rejected(type, decoded.error().message());
+      x = std::move(*decoded);
+      return caf::none;
+    }
+    size_t n = 0;
+    if (auto err = f.begin_sequence(n))
       return err;
-    auto decoded = decode(bytes);
+    if (n > bin->remaining())
+      return rejected(type, "a block of " + std::to_string(n) + " bytes is longer than the message");
+    auto rest = bin->remainder();
+    auto decoded = decode(std::span<const char>(reinterpret_cast<const char*>(rest.data()), n));
     if (!decoded)
       return rejected(type, decoded.error().message());
     x = std::move(*decoded);
-    return caf::none;
+    bin->skip(n);
+    return f.end_sequence();
   }
 }
 
