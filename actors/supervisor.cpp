@@ -78,7 +78,12 @@ void spawn_worker(self_ptr self, uint32_t i) {
       w.straggler_factor = s.factor;
   w.step_jitter = a.cfg.step_jitter;
   if (a.registrar) {
-    auto placed = place_worker(self, w);
+    std::optional<size_t> home;
+    if (auto it = st.worker_home.find(i); it != st.worker_home.end()) {
+      home = it->second;
+      st.worker_home.erase(it);
+    }
+    auto placed = place_worker(self, w, home);
     if (!placed) {
       cannot_place(self, placed.error());
       return;
@@ -308,6 +313,11 @@ shard_state shard_restore_point(self_ptr self, size_t j) {
 
 void on_down(self_ptr self, caf::down_msg& dm) {
   auto& st = self->state;
+  // A crashed worker's replacement goes back to its node, if that node is still usable.
+  if (auto it = st.placed_on.find(dm.source); it != st.placed_on.end() && !it->second.shard)
+    for (uint32_t i = 0; i < st.workers.size(); ++i)
+      if (st.workers[i] && st.workers[i].address() == dm.source && !st.moving.count(i))
+        st.worker_home[i] = it->second.node;
   if (auto drained = forget_placed(self, dm.source); drained >= 0) {
     self->send(st.nodes[drained].agent, drained_atom_v);
     st.nodes[drained].alive = false;

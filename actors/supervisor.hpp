@@ -95,6 +95,7 @@ struct supervisor_state {
   };
   std::map<caf::actor_addr, placement> placed_on; ///< a remote actor -> its node
   std::set<uint32_t> moving;         ///< workers killed by a drain, respawned elsewhere
+  std::map<uint32_t, size_t> worker_home; ///< a crashed worker's node: its replacement goes there
   size_t shard_moves = 0;            ///< shards being moved off a draining node (no cut meanwhile)
   bool rebalance_pending = false;    ///< a node joined mid-run: move workers to it at the next epoch
   uint64_t epoch_seen = 0;           ///< the epoch (of updates) the last progress report was in

@@ -21,11 +21,15 @@ void note(supervisor_ptr self, const std::string& line) {
 /// Asks nodes in placement order until one answers a handle of type Handle.
 template <class Handle, class Spec>
 caf::expected<Handle> place(supervisor_ptr self, placed_role role, const Spec& spec,
-                            const std::string& what) {
+                            const std::string& what, std::optional<size_t> preferred = {}) {
   auto& st = self->state;
   std::string problems;
   for (;;) {
-    auto pick = pick_node(loads(st), role);
+    auto usable = loads(st);
+    auto pick = preferred && *preferred < usable.size() && usable[*preferred].usable
+                  ? preferred
+                  : pick_node(usable, role);
+    preferred.reset(); // tried once
     if (!pick)
       return caf::make_error(caf::sec::runtime_error,
                              "no node can run " + what
@@ -86,8 +90,10 @@ caf::expected<shard_actor> place_shard(supervisor_ptr self, size_t j, const shar
   return place<shard_actor>(self, placed_role::shard, spec, "shard " + std::to_string(j));
 }
 
-caf::expected<caf::actor> place_worker(supervisor_ptr self, const worker_args& args) {
-  return place<caf::actor>(self, placed_role::worker, args, "worker " + std::to_string(args.id));
+caf::expected<caf::actor> place_worker(supervisor_ptr self, const worker_args& args,
+                                       std::optional<size_t> preferred) {
+  return place<caf::actor>(self, placed_role::worker, args, "worker " + std::to_string(args.id),
+                           preferred);
 }
 
 int forget_placed(supervisor_ptr self, const caf::actor_addr& who) {

@@ -25,8 +25,10 @@ int node_of(const supervisor_state& st, const caf::actor& agent);
 /// Places a shard with state `state` on a node and monitors it.
 caf::expected<shard_actor> place_shard(supervisor_ptr self, size_t j, const shard_state& state);
 
-/// Places a worker on a node and monitors it (the caller sends start).
-caf::expected<caf::actor> place_worker(supervisor_ptr self, const worker_args& args);
+/// Places a worker on a node and monitors it (the caller sends start). A replacement for
+/// a crashed worker goes back to `preferred` (its node) when that node is still usable.
+caf::expected<caf::actor> place_worker(supervisor_ptr self, const worker_args& args,
+                                       std::optional<size_t> preferred = std::nullopt);
 
 /// An actor placed on a node ended: counts it off its node. Answers the node's index
 /// when that node is draining and now holds nothing (the caller tells it drained), else -1.
