@@ -47,7 +47,8 @@ bool is_loopback(const std::string& host);
 /// Also: heartbeat > 0 and timeout > heartbeat. Failures are errc::invalid_argument.
 status check_network(const network_options& opts, const std::vector<std::string>& hosts);
 
-/// Loads the middleman (and the OpenSSL module with the TLS files), turns heartbeats on.
+/// Loads the middleman (and the OpenSSL module with the TLS files), turns heartbeats on,
+/// and tunes CAF's scheduler for a process that waits on the network (see network.cpp).
 /// Call before constructing the actor system, after check_network().
 void configure_network(caf::actor_system_config& cfg, const network_options& opts);
 

@@ -71,3 +71,4 @@ line("shard actor push+pull, 2 in flight [MB/s]", t["shard_actor_w2"], t["add_in
 print(f"  small push+pull round trip: median {t['rtt_event_median_us']:.2f} us, p99 {t['rtt_event_p99_us']:.2f} us"
       f" (event-based client); median {t['rtt_scoped_median_us']:.2f} us, p99 {t['rtt_scoped_p99_us']:.2f} us (scoped_actor client)")
 EOF
+echo; ninja -C "$build" tether_transport_bench >/dev/null && "$build/bench/tether_transport_bench" "${quick[@]}" # issue 4: transport
