@@ -102,15 +102,6 @@ void send_pushes(self_ptr self) {
   }
 }
 
-/// A uniform draw in [0, 1) from the worker's own seeded stream.
-double next_uniform(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  return static_cast<double>(z >> 11) * 0x1.0p-53;
-}
-
 void step(self_ptr self) {
   auto& st = self->state;
   if (st.stopping || st.clock >= st.args.total_steps) {
@@ -127,7 +118,7 @@ void step(self_ptr self) {
   st.last_compute_seconds = std::chrono::duration<double>(compute).count();
   double extra = a.straggler_factor - 1;
   if (a.step_jitter > 0)
-    extra += a.step_jitter * next_uniform(st.jitter_state);
+    extra += a.step_jitter * st.jitter.uniform();
   auto wait = std::chrono::duration_cast<std::chrono::microseconds>(compute * extra);
   if (wait.count() > 0)
     self->delayed_send(self, wait, wake_atom_v, st.round);
@@ -145,7 +136,7 @@ caf::behavior worker_behavior(self_ptr self, worker_args args) {
   st.grad.assign(args.net->layout().total, 0.0f);
   st.versions.assign(args.shards.size(), 0);
   st.spare.resize(args.shards.size());
-  st.jitter_state = args.seed * 0x9E3779B97F4A7C15ull + args.id + 1;
+  st.jitter = splitmix64{args.seed * 0x9E3779B97F4A7C15ull + args.id + 1};
   st.args = std::move(args);
   return {
     [=](start_atom) { pull_all(self); },

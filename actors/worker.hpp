@@ -20,6 +20,7 @@
 #include "core/layout.hpp"
 #include "core/model.hpp"
 #include "core/sampler.hpp"
+#include "core/splitmix64.hpp"
 
 #include <chrono>
 #include <memory>
@@ -63,7 +64,7 @@ struct worker_state {
   model_workspace ws;
   float last_loss = 0;
   double last_compute_seconds = 0;
-  uint64_t jitter_state = 0;   ///< splitmix64 state of the jitter draws
+  splitmix64 jitter;           ///< the worker's own stream of jitter draws
   std::chrono::steady_clock::time_point sent_at;
   double blocked_seconds = 0;
 };

@@ -15,6 +15,7 @@
 // bench/run.sh runs this and bench/pytorch_baseline.py together and prints the ratios.
 #include "actors/job.hpp"
 #include "actors/shard.hpp"
+#include "bench/machine.hpp"
 #include "core/blas.hpp"
 #include "core/dataset.hpp"
 #include "core/layout.hpp"
@@ -40,6 +41,7 @@
 #include <unistd.h>
 
 using namespace tether;
+using namespace tether::bench;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
@@ -120,29 +122,6 @@ void add(const std::string& key, const std::string& name, double value, const st
                   baseline.c_str());
   std::printf("  %-44s %12.2f %-9s%s\n", name.c_str(), value, unit.c_str(), ratio);
   std::fflush(stdout);
-}
-
-std::string cpu_model() {
-  std::ifstream in{"/proc/cpuinfo"};
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0)
-      return line.substr(line.find(':') + 2);
-  return "unknown";
-}
-
-std::string read_first_line(const char* path) {
-  std::ifstream in{path};
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
-std::string now_text() {
-  auto t = std::time(nullptr);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&t));
-  return buf;
 }
 
 // -- a. one worker's compute -----------------------------------------------------------

@@ -28,6 +28,7 @@
 #include "actors/cluster_types.hpp"
 #include "actors/network.hpp"
 #include "actors/shard.hpp"
+#include "bench/machine.hpp"
 #include "messages/rejections.hpp"
 
 #include <caf/all.hpp>
@@ -64,6 +65,7 @@
 #include <unistd.h>
 
 using namespace tether;
+using namespace tether::bench;
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
@@ -482,22 +484,6 @@ struct bench_case {
   }
   double cpu_us_per_round_trip() const { return round_trips ? cpu_s * 1e6 / round_trips : 0; }
 };
-
-std::string read_first_line(const char* path) {
-  std::ifstream in{path};
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
-std::string cpu_model() {
-  std::ifstream in{"/proc/cpuinfo"};
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0)
-      return line.substr(line.find(':') + 2);
-  return "unknown";
-}
 
 struct options {
   int trials = 11;

@@ -1,5 +1,7 @@
 #include "core/model.hpp"
 
+#include "core/splitmix64.hpp"
+
 #include "core/blas.hpp"
 
 #include <algorithm>
@@ -145,21 +147,6 @@ result<model> model::make(const model_spec& spec) {
 }
 
 namespace {
-
-// splitmix64: tiny, fast, and the same on every platform (unlike std distributions).
-struct splitmix64 {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  /// Uniform in [-1, 1).
-  float symmetric() {
-    return static_cast<float>(static_cast<double>(next() >> 11) * 0x1.0p-52 - 1.0);
-  }
-};
 
 } // namespace
 

@@ -5,6 +5,8 @@
 // standard library.
 #include "core/sampler.hpp"
 
+#include "core/splitmix64.hpp"
+
 #include "core/dataset.hpp"
 
 #include <cassert>
@@ -21,31 +23,6 @@ uint64_t mix64(uint64_t z) {
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
 }
-
-/// splitmix64 (Steele, Lea, Flood 2014).
-class splitmix64 {
-public:
-  explicit splitmix64(uint64_t state) : state_(state) {}
-
-  uint64_t next() {
-    state_ += 0x9e3779b97f4a7c15ULL;
-    return mix64(state_);
-  }
-
-  /// Uniform in [0, bound), bound >= 1, without modulo bias.
-  uint64_t below(uint64_t bound) {
-    // Values under `threshold` would make the low residues more likely.
-    uint64_t threshold = (0 - bound) % bound;
-    for (;;) {
-      uint64_t r = next();
-      if (r >= threshold)
-        return r % bound;
-    }
-  }
-
-private:
-  uint64_t state_;
-};
 
 } // namespace
 

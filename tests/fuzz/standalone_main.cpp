@@ -28,6 +28,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "core/splitmix64.hpp"
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 // Present when a sanitizer runtime is linked in (GCC's or clang's): called before a
@@ -90,16 +92,8 @@ void install_crash_reporting() {
 
 // -- deterministic mutations --------------------------------------------------------------
 
-struct splitmix64 {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  size_t below(size_t n) { return n == 0 ? 0 : static_cast<size_t>(next() % n); }
-};
+using tether::splitmix64;
+
 
 // Values that sit on the edges of sizes, counts and pointer fields.
 constexpr uint32_t interesting[] = {0,          1,          2,          4,          7,
