@@ -404,3 +404,21 @@ TEST_CASE("a node whose data differs from the coordinator's is refused with exit
   CHECK(contains(slurp(dir / "n1.log"), "differs from the coordinator's"));
   c.process.stop();
 }
+
+TEST_CASE("SIGINT on the coordinator stops the job with a final checkpoint; nodes exit 0") {
+  temp_dir dir;
+  certificates(dir, {"coordinator", "n1", "n2"});
+  coordinator c{dir, job(dir, 2, 20)};
+  auto n1 = start_node(c, "n1");
+  auto n2 = start_node(c, "n2");
+  REQUIRE(wait_for_line(c, "epoch  1.", 60s));
+  ::kill(c.process.pid, SIGINT);
+  int code = c.process.wait_for(60s);
+  INFO(c.log());
+  CHECK(code == 130);
+  CHECK(contains(c.log(), "stopping: the workers finish their step"));
+  CHECK(contains(c.log(), "final checkpoint " + (dir / "ck/ckpt-")));
+  CHECK(n1->wait_for(20s) == 0);
+  CHECK(n2->wait_for(20s) == 0);
+  CHECK(contains(slurp(dir / "n1.log"), "the job has finished"));
+}
