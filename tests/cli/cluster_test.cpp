@@ -66,27 +66,29 @@ double json_number(const std::string& json, const std::string& key) {
 /// A running coordinator with the port it listens on.
 struct coordinator {
   temp_dir& dir;
+  std::string log_name;
   child_process process;
   uint16_t port = 0;
 
-  coordinator(temp_dir& d, std::vector<std::string> args)
-    : dir(d), process(with_binary(std::move(args)), d / "coordinator.log") {
+  /// `log` names its log file in `d` (a second coordinator in one test needs its own).
+  coordinator(temp_dir& d, std::vector<std::string> args, std::string log = "coordinator.log")
+    : dir(d), log_name(std::move(log)), process(with_binary(std::move(args)), d / log_name) {
     auto deadline = std::chrono::steady_clock::now() + 30s;
     std::regex listening("listening on [^ ]+:([0-9]+) ");
     while (std::chrono::steady_clock::now() < deadline && process.running()) {
       std::smatch m;
-      auto log = slurp(dir / "coordinator.log");
-      if (std::regex_search(log, m, listening)) {
+      auto text = slurp(dir / log_name);
+      if (std::regex_search(text, m, listening)) {
         port = static_cast<uint16_t>(std::stoi(m[1]));
         return;
       }
       std::this_thread::sleep_for(50ms);
     }
-    FAIL("the coordinator did not listen: " << slurp(dir / "coordinator.log"));
+    FAIL("the coordinator did not listen: " << slurp(dir / log_name));
   }
 
   std::string address() const { return "127.0.0.1:" + std::to_string(port); }
-  std::string log() const { return slurp(dir / "coordinator.log"); }
+  std::string log() const { return slurp(dir / log_name); }
 
   static std::vector<std::string> with_binary(std::vector<std::string> args) {
     args.insert(args.begin(), {tether_bin, "coordinator", "--listen=127.0.0.1:0"});
@@ -421,4 +423,35 @@ TEST_CASE("SIGINT on the coordinator stops the job with a final checkpoint; node
   CHECK(n1->wait_for(20s) == 0);
   CHECK(n2->wait_for(20s) == 0);
   CHECK(contains(slurp(dir / "n1.log"), "the job has finished"));
+}
+
+TEST_CASE("a coordinator killed with SIGKILL: nodes notice and exit 1; --resume goes on") {
+  temp_dir dir;
+  certificates(dir, {"coordinator", "n1", "n2"});
+  auto args = job(dir, 2, 4, {"--checkpoint-every=300"});
+  {
+    coordinator c{dir, args};
+    auto n1 = start_node(c, "n1");
+    auto n2 = start_node(c, "n2");
+    REQUIRE(wait_for_line(c, "epoch  2.", 60s));
+    ::kill(c.process.pid, SIGKILL);
+    c.process.wait_for(10s);
+    CHECK(n1->wait_for(30s) == 1);
+    CHECK(n2->wait_for(30s) == 1);
+    CHECK(contains(slurp(dir / "n1.log"), "lost the coordinator"));
+  }
+  // Nodes rejoin a coordinator started again with --resume (as systemd would restart them).
+  args.push_back("--resume");
+  coordinator again{dir, args, "again.log"};
+  auto n1 = start_node(again, "n1");
+  auto n2 = start_node(again, "n2");
+  int code = again.process.wait_for(120s);
+  INFO(again.log());
+  CHECK(code == 0);
+  CHECK(contains(again.log(), "resum"));
+  auto summary = slurp(dir / "summary.json");
+  CHECK(json_number(summary, "updates_applied") == 1248); // 4 epochs of 312, none lost
+  CHECK(json_number(summary, "test_accuracy") >= 0.75);
+  CHECK(n1->wait_for(20s) == 0);
+  CHECK(n2->wait_for(20s) == 0);
 }
