@@ -1,5 +1,7 @@
 #include "actors/cluster_types.hpp"
 
+#include <cstdlib>
+
 #ifndef TETHER_VERSION
 #define TETHER_VERSION "unknown"
 #endif
@@ -15,6 +17,19 @@ std::string tether_version() {
 
 std::string schema_identity() {
   return TETHER_SCHEMA;
+}
+
+std::string advertised_version() {
+  const char* claimed = std::getenv("TETHER_TEST_CLAIM_VERSION");
+  return claimed ? claimed : tether_version();
+}
+
+std::string coordinator_problem(const node_ticket& t) {
+  if (t.coordinator_version == tether_version() && t.coordinator_schema == schema_identity())
+    return {};
+  return "the coordinator runs tether " + t.coordinator_version + " (schema " + t.coordinator_schema
+         + "), this node tether " + tether_version() + " (schema " + schema_identity()
+         + "); install the same build on every machine";
 }
 
 std::string compatibility_problem(const node_hello& hello) {

@@ -41,6 +41,7 @@ struct node_ticket {
   bool accepted = false;
   std::string reason;            ///< why not, when refused (print it and exit)
   std::string coordinator_version;
+  std::string coordinator_schema;
   std::string options;           ///< the job's effective options, "name=value" a line
   std::string model;             ///< the completed model spec
   uint64_t train_count = 0;      ///< training samples the node must have
@@ -62,8 +63,16 @@ struct shard_spec {
 std::string tether_version();
 std::string schema_identity();
 
+/// The version this process announces in a hello or a ticket: tether_version(), unless
+/// the environment variable TETHER_TEST_CLAIM_VERSION (tests only) names another.
+std::string advertised_version();
+
 /// The refusal text when `hello` does not match this build; empty when it does.
 std::string compatibility_problem(const node_hello& hello);
+
+/// The node's side: the refusal text when the coordinator's ticket says it runs another
+/// build; empty when it runs this one.
+std::string coordinator_problem(const node_ticket& ticket);
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_hello& x) {
@@ -74,7 +83,7 @@ typename Inspector::result_type inspect(Inspector& f, node_hello& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_ticket& x) {
   return f(caf::meta::type_name("tether::node_ticket"), x.accepted, x.reason,
-           x.coordinator_version, x.options, x.model, x.train_count, x.train_fingerprint);
+           x.coordinator_version, x.coordinator_schema, x.options, x.model, x.train_count, x.train_fingerprint);
 }
 
 template <class Inspector>

@@ -134,7 +134,8 @@ job_outcome run_job(const job_config& cfg, const job_hooks& hooks,
     if (cluster) {
       node_ticket ticket;
       ticket.accepted = true;
-      ticket.coordinator_version = tether_version();
+      ticket.coordinator_version = advertised_version();
+      ticket.coordinator_schema = schema_identity();
       ticket.options = cfg.effective_options;
       ticket.model = out.model;
       ticket.train_count = js.data.train->count;

@@ -31,6 +31,10 @@ void on_ticket(self_ptr self, const node_ticket& t) {
     end(self, 1, "the coordinator refused this node: " + t.reason);
     return;
   }
+  if (auto problem = coordinator_problem(t); !problem.empty()) {
+    end(self, 1, "this node refuses the coordinator: " + problem);
+    return;
+  }
   auto kit = st.args.make_kit(t);
   if (!kit) {
     end(self, kit.error().code() == errc::invalid_argument ? 2 : 3,

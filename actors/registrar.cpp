@@ -29,7 +29,8 @@ node_ticket refuse(self_ptr self, const node_hello& h, std::string reason) {
   node_ticket t;
   t.accepted = false;
   t.reason = std::move(reason);
-  t.coordinator_version = tether_version();
+  t.coordinator_version = advertised_version();
+  t.coordinator_schema = schema_identity();
   return t;
 }
 

@@ -92,9 +92,7 @@ int node_command(int argc, const char* const* argv) {
     return exit_usage;
   }
   node_hello hello;
-  // TETHER_TEST_CLAIM_VERSION lets the tests play an incompatible build.
-  const char* claimed = std::getenv("TETHER_TEST_CLAIM_VERSION");
-  hello.version = claimed ? claimed : tether_version();
+  hello.version = advertised_version(); // TETHER_TEST_CLAIM_VERSION: tests play another build
   hello.schema = schema_identity();
   hello.host = host_name();
   hello.name = a.name.empty() ? hello.host : a.name;

@@ -455,3 +455,19 @@ TEST_CASE("a coordinator killed with SIGKILL: nodes notice and exit 1; --resume 
   CHECK(n1->wait_for(20s) == 0);
   CHECK(n2->wait_for(20s) == 0);
 }
+
+TEST_CASE("a node refuses a coordinator of another build, naming both versions") {
+  temp_dir dir;
+  certificates(dir, {"coordinator", "n1"});
+  ::setenv("TETHER_TEST_CLAIM_VERSION", "9.9.9", 1);
+  coordinator c{dir, job(dir, 1, 1, {"--workers=2"})};
+  ::unsetenv("TETHER_TEST_CLAIM_VERSION");
+  auto n1 = start_node(c, "n1");
+  CHECK(n1->wait_for(30s) == 1);
+  auto log = slurp(dir / "n1.log");
+  INFO(log);
+  CHECK(contains(log, "this node refuses the coordinator: the coordinator runs tether 9.9.9"));
+  CHECK(contains(log, "install the same build on every machine"));
+  CHECK(c.process.running()); // still waiting for a node it can use
+  c.process.stop();
+}
