@@ -47,6 +47,9 @@ struct job_report {
   std::string failure;                ///< empty on success; else what went wrong
   bool budget_spent = false;          ///< the failure is a spent restart budget
   std::vector<std::string> nodes;     ///< cluster: every node that took part, in join order
+  /// Per failure of a worker or shard: seconds from the supervisor learning of it to the
+  /// first progress report after the restart (a worker's own; any, for a shard).
+  std::vector<double> recovery_seconds;
   std::map<std::string, uint64_t> moves{{"worker", 0}, {"shard", 0}}; ///< cluster: drains, rebalancing
 };
 

@@ -8,6 +8,7 @@
 #include "actors/worker.hpp"
 #include "messages/checkpoint_file.hpp"
 
+#include <cstdio>
 #include <numeric>
 
 namespace tether {
@@ -208,6 +209,27 @@ void maybe_cut(self_ptr self) {
 
 void rebalance(self_ptr self);
 
+/// A progress report from worker `id`: the failures it shows recovered from.
+void note_recoveries(self_ptr self, uint32_t id) {
+  auto& st = self->state;
+  auto now = clock_type::now();
+  for (auto it = st.recovering.begin(); it != st.recovering.end();) {
+    bool other_worker = it->worker >= 0 && static_cast<uint32_t>(it->worker) != id;
+    bool too_early = it->worker < 0 && id < it->clocks.size() && st.clocks[id] < it->clocks[id] + 2;
+    if (other_worker || too_early) {
+      ++it;
+      continue;
+    }
+    double seconds = std::chrono::duration<double>(now - it->failed_at).count();
+    st.report.recovery_seconds.push_back(seconds);
+    char line[160];
+    std::snprintf(line, sizeof(line), "%s recovered: training went on %.2f s after its failure",
+                  it->what.c_str(), seconds);
+    self->send(st.args.runner, info_atom_v, std::string{line});
+    it = st.recovering.erase(it);
+  }
+}
+
 void on_progress(self_ptr self, uint32_t id, uint64_t clock, float loss, double blocked,
                  double step_seconds) {
   auto& st = self->state;
@@ -223,6 +245,7 @@ void on_progress(self_ptr self, uint32_t id, uint64_t clock, float loss, double 
   ++ws.step_buckets[bucket];
   st.clocks[id] = std::max(st.clocks[id], clock);
   st.blocked[id] = blocked;
+  note_recoveries(self, id);
   uint64_t fastest = 0, slowest = UINT64_MAX;
   for (size_t w = 0; w < st.clocks.size(); ++w)
     if (!st.done[w] && st.workers[w]) {
@@ -313,6 +336,12 @@ shard_state shard_restore_point(self_ptr self, size_t j) {
 
 void on_down(self_ptr self, caf::down_msg& dm) {
   auto& st = self->state;
+  // An actor whose connection is gone took its node with it: place nothing more there
+  // (the registrar's node_down may come later, and a placement on a dead node would
+  // only end at --place-timeout).
+  if (auto it = st.placed_on.find(dm.source);
+      it != st.placed_on.end() && dm.reason == caf::exit_reason::remote_link_unreachable)
+    st.nodes[it->second.node].alive = false;
   // A crashed worker's replacement goes back to its node, if that node is still usable.
   if (auto it = st.placed_on.find(dm.source); it != st.placed_on.end() && !it->second.shard)
     for (uint32_t i = 0; i < st.workers.size(); ++i)
@@ -340,6 +369,9 @@ void on_down(self_ptr self, caf::down_msg& dm) {
         return;
       }
       ++(moved ? st.report.moves["worker"] : st.report.restarts["worker"]);
+      if (!moved && !st.finishing)
+        st.recovering.push_back(
+          {clock_type::now(), static_cast<int>(i), "worker " + std::to_string(i), {}});
       if (!st.finishing) {
         // Under bsp and ssp the replacement rejoins at the slowest live clock (async:
         // where it left off). The join reaches the shards before its first pull.
@@ -366,6 +398,7 @@ void on_down(self_ptr self, caf::down_msg& dm) {
         return;
       }
       ++st.report.restarts["shard"];
+      st.recovering.push_back({clock_type::now(), -1, "shard " + std::to_string(j), st.clocks});
       spawn_shard(self, j, shard_restore_point(self, j));
       send_to_children(self, caf::make_message(shards_atom_v, st.shards));
       return;

@@ -97,6 +97,17 @@ struct supervisor_state {
   std::set<uint32_t> moving;         ///< workers killed by a drain, respawned elsewhere
   std::map<uint32_t, size_t> worker_home; ///< a crashed worker's node: its replacement goes there
   size_t shard_moves = 0;            ///< shards being moved off a draining node (no cut meanwhile)
+  /// A failure whose recovery is not yet seen: the first progress report after the
+  /// restart (from worker `worker`, or from any worker for a shard: -1) ends it.
+  struct recovery {
+    clock::time_point failed_at;
+    int worker;
+    std::string what;   ///< "worker 3", "shard 1"
+    /// shard: every worker's clock at the failure; a report must be 2 steps past it (the
+    /// step in flight may have been answered by the old shard)
+    std::vector<uint64_t> clocks;
+  };
+  std::vector<recovery> recovering;
   bool rebalance_pending = false;    ///< a node joined mid-run: move workers to it at the next epoch
   uint64_t epoch_seen = 0;           ///< the epoch (of updates) the last progress report was in
 };

@@ -45,6 +45,10 @@ std::string summary_json(const job_config& cfg, const job_outcome& outcome) {
   for (const auto& [role, count] : r.restarts)
     w.key(role).unsigned_integer(count);
   w.end_object();
+  w.key("recovery_seconds").begin_array();
+  for (double seconds : r.recovery_seconds)
+    w.number(seconds);
+  w.end_array();
   w.key("nodes").begin_array();
   for (const auto& name : r.nodes)
     w.string(name);
