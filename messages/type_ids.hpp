@@ -20,6 +20,8 @@
 #include <caf/all.hpp>
 #include <caf/type_id.hpp>
 
+#include <cstring>
+#include <span>
 #include <type_traits>
 
 namespace tether {
@@ -37,21 +39,34 @@ inline caf::error rejected(const char* type, const std::string& why) {
   return caf::make_error(caf::sec::invalid_argument, std::string{type} + ": " + why);
 }
 
-/// Reads a length and that many elements of T as one raw block. The length is checked
-/// against the bytes left before anything is allocated.
-template <class T>
-caf::error load_raw(caf::deserializer& f, std::vector<T>& v, const char* type) {
+/// Reads a length n and hands the next n * `element_size` bytes of the message to
+/// `consume` (a span into CAF's own buffer, valid during the call; no copy). The length is
+/// checked against the bytes left before anything is allocated.
+template <class Consume>
+caf::error load_block(caf::deserializer& f, size_t element_size, const char* type,
+                      Consume consume) {
   size_t n = 0;
   if (auto err = f.begin_sequence(n))
     return err;
   auto* bin = dynamic_cast<caf::binary_deserializer*>(&f);
-  if (bin == nullptr || n > bin->remaining() / sizeof(T))
+  if (bin == nullptr || n > bin->remaining() / element_size)
     return rejected(type, "a block of " + std::to_string(n) + " elements is longer than the message");
-  v.resize(n);
-  if (n > 0)
-    if (auto err = f.apply_raw(n * sizeof(T), v.data()))
-      return err;
+  auto rest = bin->remainder();
+  if (auto err = consume(std::span<const char>(reinterpret_cast<const char*>(rest.data()),
+                                               n * element_size)))
+    return err;
+  bin->skip(n * element_size);
   return f.end_sequence();
+}
+
+/// Reads a length and that many elements of T as one raw block.
+template <class T>
+caf::error load_raw(caf::deserializer& f, std::vector<T>& v, const char* type) {
+  return load_block(f, sizeof(T), type, [&](std::span<const char> bytes) {
+    v.resize(bytes.size() / sizeof(T));
+    std::memcpy(v.data(), bytes.data(), bytes.size());
+    return caf::error{};
+  });
 }
 
 template <class T>
@@ -86,29 +101,13 @@ caf::error as_wire(Inspector& f, T& x, Decode decode, const char* type) {
     auto bytes = encode(x);
     return save_raw(f, bytes);
   } else {
-    auto* bin = dynamic_cast<caf::binary_deserializer*>(&f);
-    if (bin == nullptr) {
-      std::vector<char> bytes;
-      if (auto err = load_raw(f, bytes, type))
-        return err;
+    return load_block(f, 1, type, [&](std::span<const char> bytes) -> caf::error {
       auto decoded = decode(bytes);
       if (!decoded)
         return rejected(type, decoded.error().message());
       x = std::move(*decoded);
       return caf::none;
-    }
-    size_t n = 0;
-    if (auto err = f.begin_sequence(n))
-      return err;
-    if (n > bin->remaining())
-      return rejected(type, "a block of " + std::to_string(n) + " bytes is longer than the message");
-    auto rest = bin->remainder();
-    auto decoded = decode(std::span<const char>(reinterpret_cast<const char*>(rest.data()), n));
-    if (!decoded)
-      return rejected(type, decoded.error().message());
-    x = std::move(*decoded);
-    bin->skip(n);
-    return f.end_sequence();
+    });
   }
 }
 
