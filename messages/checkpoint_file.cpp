@@ -2,6 +2,7 @@
 // message rooted at wire::CheckpointFile (checkpoint.capnp, docs/formats.md), and the
 // directory around the files. POSIX calls, so that every failure has its errno text.
 #include "messages/checkpoint_file.hpp"
+#include "messages/float_blob.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -142,18 +143,6 @@ std::string inconsistency(const checkpoint_data& data) {
   return {};
 }
 
-capnp::Data::Reader as_blob(const std::vector<float>& v) {
-  return {reinterpret_cast<const kj::byte*>(v.data()), v.size() * sizeof(float)};
-}
-
-bool read_floats(capnp::Data::Reader blob, std::vector<float>& out) {
-  if (blob.size() % sizeof(float) != 0)
-    return false;
-  const auto* first = reinterpret_cast<const float*>(blob.begin());
-  out.assign(first, first + blob.size() / sizeof(float));
-  return true;
-}
-
 size_t payload_bytes(const checkpoint_data& data) {
   size_t bytes = data.model.size() + data.optimizer.size() + data.consistency.size() +
                  data.config.size() + data.worker_steps.size() * 8 + 1024;
@@ -184,10 +173,10 @@ void fill(wire::Checkpoint::Builder body, const checkpoint_data& data) {
     out.setRangeBegin(s.range_begin);
     out.setRangeEnd(s.range_end);
     out.setVersion(s.version);
-    out.setParams(as_blob(s.params));
+    out.setParams(blob::of(s.params));
     auto slots = out.initSlots(static_cast<capnp::uint>(s.slots.size()));
     for (size_t k = 0; k < s.slots.size(); ++k)
-      slots.set(static_cast<capnp::uint>(k), as_blob(s.slots[k]));
+      slots.set(static_cast<capnp::uint>(k), blob::of(s.slots[k]));
     out.setOptimizerSteps(s.optimizer_steps);
     auto clocks = out.initAppliedClocks(static_cast<capnp::uint>(s.applied_clocks.size()));
     for (size_t k = 0; k < s.applied_clocks.size(); ++k)
@@ -217,10 +206,10 @@ result<checkpoint_data> extract(wire::Checkpoint::Reader body) {
     s.range_begin = in.getRangeBegin();
     s.range_end = in.getRangeEnd();
     s.version = in.getVersion();
-    if (!read_floats(in.getParams(), s.params))
+    if (!blob::read_floats(in.getParams(), s.params))
       return status{errc::corrupt_data, name + ": params are not a whole number of float32s"};
     for (auto slot : in.getSlots())
-      if (!read_floats(slot, s.slots.emplace_back()))
+      if (!blob::read_floats(slot, s.slots.emplace_back()))
         return status{errc::corrupt_data, name + ": a slot is not a whole number of float32s"};
     s.optimizer_steps = in.getOptimizerSteps();
     for (uint64_t clock : in.getAppliedClocks())

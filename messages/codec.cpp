@@ -1,6 +1,7 @@
 // The wire codec (codec.hpp): plain types <-> one flat, single-segment Cap'n Proto
 // message whose root is a wire::Envelope (wire.capnp, docs/formats.md).
 #include "messages/codec.hpp"
+#include "messages/float_blob.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -73,10 +74,6 @@ void check_wire_size(const std::vector<float>& v, const char* what) {
                             std::to_string(max_wire_floats));
 }
 
-capnp::Data::Reader as_blob(const std::vector<float>& v) {
-  return {reinterpret_cast<const kj::byte*>(v.data()), v.size() * sizeof(float)};
-}
-
 // -- decoding ---------------------------------------------------------------------------
 
 status corrupt(const char* what, const std::string& reason) {
@@ -95,15 +92,6 @@ const char* kind_name(wire::Envelope::Which which) {
     return "a param_slice";
   }
   return "a message of unknown kind";
-}
-
-// Copies a blob of little-endian float32 into `out`; false if its size is not 4n.
-bool read_floats(capnp::Data::Reader blob, std::vector<float>& out) {
-  if (blob.size() % sizeof(float) != 0)
-    return false;
-  const auto* first = reinterpret_cast<const float*>(blob.begin());
-  out.assign(first, first + blob.size() / sizeof(float));
-  return true;
 }
 
 // Decodes `bytes` as an Envelope that must hold `expected`, then calls
@@ -164,7 +152,7 @@ std::vector<char> encode(const push_request& msg) {
   push.setClock(msg.clock);
   push.setBaseVersion(msg.base_version);
   push.setRangeBegin(msg.range_begin);
-  push.setGrad(as_blob(msg.grad));
+  push.setGrad(blob::of(msg.grad));
   return builder.finish();
 }
 
@@ -174,7 +162,7 @@ std::vector<char> encode(const param_slice& msg) {
   auto slice = builder.initRoot<wire::Envelope>().initSlice();
   slice.setVersion(msg.version);
   slice.setRangeBegin(msg.range_begin);
-  slice.setValues(as_blob(msg.values));
+  slice.setValues(blob::of(msg.values));
   return builder.finish();
 }
 
@@ -195,7 +183,7 @@ result<push_request> decode_push(std::span<const char> bytes) {
                                    msg.clock = push.getClock();
                                    msg.base_version = push.getBaseVersion();
                                    msg.range_begin = push.getRangeBegin();
-                                   if (!read_floats(push.getGrad(), msg.grad))
+                                   if (!blob::read_floats(push.getGrad(), msg.grad))
                                      return corrupt("push_request",
                                                     "grad is not a whole number of float32s");
                                    return msg;
@@ -209,7 +197,7 @@ result<param_slice> decode_param_slice(std::span<const char> bytes) {
                                   param_slice msg;
                                   msg.version = slice.getVersion();
                                   msg.range_begin = slice.getRangeBegin();
-                                  if (!read_floats(slice.getValues(), msg.values))
+                                  if (!blob::read_floats(slice.getValues(), msg.values))
                                     return corrupt("param_slice",
                                                    "values is not a whole number of float32s");
                                   return msg;
