@@ -1,5 +1,7 @@
 #include "actors/publish.hpp"
 
+#include "actors/supervisor_nodes.hpp"
+
 #include <algorithm>
 #include <memory>
 #include <numeric>
@@ -10,9 +12,8 @@ namespace {
 
 /// The node an actor runs on: its node's name, or the first entry of nodes (this process).
 std::string node_name(const supervisor_state& st, const caf::actor_addr& who) {
-  auto it = st.placed_on.find(who);
-  if (it != st.placed_on.end() && it->second.node < st.nodes.size())
-    return st.nodes[it->second.node].hello.name;
+  if (auto n = node_running(st, who); n >= 0)
+    return st.nodes[n].hello.name;
   return st.status.nodes.empty() ? std::string{"local"} : st.status.nodes.front().name;
 }
 

@@ -339,14 +339,9 @@ void on_down(self_ptr self, caf::down_msg& dm) {
   // An actor whose connection is gone took its node with it: place nothing more there
   // (the registrar's node_down may come later, and a placement on a dead node would
   // only end at --place-timeout).
-  if (auto it = st.placed_on.find(dm.source);
-      it != st.placed_on.end() && dm.reason == caf::exit_reason::remote_link_unreachable)
-    st.nodes[it->second.node].alive = false;
-  // A crashed worker's replacement goes back to its node, if that node is still usable.
-  if (auto it = st.placed_on.find(dm.source); it != st.placed_on.end() && !it->second.shard)
-    for (uint32_t i = 0; i < st.workers.size(); ++i)
-      if (st.workers[i] && st.workers[i].address() == dm.source && !st.moving.count(i))
-        st.worker_home[i] = it->second.node;
+  int home = node_running(st, dm.source);
+  if (home >= 0 && dm.reason == caf::exit_reason::remote_link_unreachable)
+    st.nodes[home].alive = false;
   if (auto drained = forget_placed(self, dm.source); drained >= 0) {
     self->send(st.nodes[drained].agent, drained_atom_v);
     st.nodes[drained].alive = false;
@@ -363,6 +358,8 @@ void on_down(self_ptr self, caf::down_msg& dm) {
       // A dead worker must not block bsp or ssp: drop it from the clock set at once.
       send_to_shards(self, caf::make_message(leave_atom_v, i));
       bool moved = st.moving.erase(i) > 0; // a drain: not a failure
+      if (!moved && home >= 0)
+        st.worker_home[i] = static_cast<size_t>(home); // back to its node, if still usable
       if (!moved && !spend_restart(self, "worker " + std::to_string(i), dm.reason)) {
         st.done[i] = true;
         begin_stop(self);
@@ -465,6 +462,13 @@ void move_shard(self_ptr self, size_t j) {
       give_up);
 }
 
+/// Ends worker i to start it again elsewhere at its clock (drain, rebalancing): on_down
+/// respawns it by the placement policy, without spending a restart.
+void move_worker(self_ptr self, uint32_t i) {
+  self->state.moving.insert(i);
+  self->send_exit(self->state.workers[i], caf::exit_reason::kill);
+}
+
 /// A node joined mid-run: at the start of the next epoch, move workers from the most
 /// loaded nodes to it while that lowers the highest load (load = actors per core). A
 /// moved worker is ended and started again on the new node at its clock, as in a drain.
@@ -506,13 +510,10 @@ void rebalance(self_ptr self) {
   }
   for (auto from : from_nodes)
     for (uint32_t i = 0; i < st.workers.size(); ++i) {
-      if (!st.workers[i] || st.done[i] || st.moving.count(i))
+      if (!st.workers[i] || st.done[i] || st.moving.count(i)
+          || node_running(st, st.workers[i].address()) != static_cast<int>(from))
         continue;
-      auto it = st.placed_on.find(st.workers[i].address());
-      if (it == st.placed_on.end() || it->second.node != from)
-        continue;
-      st.moving.insert(i);
-      self->send_exit(st.workers[i], caf::exit_reason::kill);
+      move_worker(self, i);
       to_move.push_back(i);
       break;
     }
@@ -548,22 +549,12 @@ void drain_node(self_ptr self, const caf::actor& agent) {
     node.alive = false;
     return;
   }
-  for (uint32_t i = 0; i < st.workers.size(); ++i) {
-    if (!st.workers[i])
-      continue;
-    auto it = st.placed_on.find(st.workers[i].address());
-    if (it != st.placed_on.end() && it->second.node == static_cast<size_t>(n)) {
-      st.moving.insert(i);
-      self->send_exit(st.workers[i], caf::exit_reason::kill);
-    }
-  }
-  for (size_t j = 0; j < st.shards.size(); ++j) {
-    if (!st.shards[j])
-      continue;
-    auto it = st.placed_on.find(st.shards[j].address());
-    if (it != st.placed_on.end() && it->second.node == static_cast<size_t>(n))
+  for (uint32_t i = 0; i < st.workers.size(); ++i)
+    if (st.workers[i] && node_running(st, st.workers[i].address()) == n)
+      move_worker(self, i);
+  for (size_t j = 0; j < st.shards.size(); ++j)
+    if (st.shards[j] && node_running(st, st.shards[j].address()) == n)
       move_shard(self, j);
-  }
 }
 
 } // namespace

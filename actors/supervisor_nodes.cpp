@@ -26,10 +26,10 @@ caf::expected<Handle> place(supervisor_ptr self, placed_role role, const Spec& s
   std::string problems;
   for (;;) {
     auto usable = loads(st);
-    auto pick = preferred && *preferred < usable.size() && usable[*preferred].usable
-                  ? preferred
-                  : pick_node(usable, role);
-    preferred.reset(); // tried once
+    size_t home = preferred.value_or(usable.size()); // tried once, first
+    preferred.reset();
+    auto pick = home < usable.size() && usable[home].usable ? std::optional<size_t>{home}
+                                                            : pick_node(usable, role);
     if (!pick)
       return caf::make_error(caf::sec::runtime_error,
                              "no node can run " + what
@@ -77,6 +77,11 @@ int node_of(const supervisor_state& st, const caf::actor& agent) {
   return -1;
 }
 
+int node_running(const supervisor_state& st, const caf::actor_addr& who) {
+  auto it = st.placed_on.find(who);
+  return it == st.placed_on.end() ? -1 : static_cast<int>(it->second.node);
+}
+
 caf::expected<shard_actor> place_shard(supervisor_ptr self, size_t j, const shard_state& state) {
   auto& st = self->state;
   shard_spec spec;
@@ -118,17 +123,11 @@ std::string placement_lines(const supervisor_state& st) {
       continue;
     std::string line = "  node " + st.nodes[n].hello.name + ":";
     for (size_t j = 0; j < st.shards.size(); ++j)
-      if (st.shards[j]) {
-        auto it = st.placed_on.find(st.shards[j].address());
-        if (it != st.placed_on.end() && it->second.node == n)
-          line += " shard " + std::to_string(j);
-      }
+      if (st.shards[j] && node_running(st, st.shards[j].address()) == static_cast<int>(n))
+        line += " shard " + std::to_string(j);
     for (size_t i = 0; i < st.workers.size(); ++i)
-      if (st.workers[i]) {
-        auto it = st.placed_on.find(st.workers[i].address());
-        if (it != st.placed_on.end() && it->second.node == n)
-          line += " worker " + std::to_string(i);
-      }
+      if (st.workers[i] && node_running(st, st.workers[i].address()) == static_cast<int>(n))
+        line += " worker " + std::to_string(i);
     out += line + "\n";
   }
   return out;

@@ -22,6 +22,10 @@ void lose_node(supervisor_ptr self, const caf::actor& agent);
 /// The node index of `agent`, or -1.
 int node_of(const supervisor_state& st, const caf::actor& agent);
 
+/// The node index a shard or worker was placed on, or -1 (not placed: one process, or
+/// already counted off by forget_placed).
+int node_running(const supervisor_state& st, const caf::actor_addr& who);
+
 /// Places a shard with state `state` on a node and monitors it.
 caf::expected<shard_actor> place_shard(supervisor_ptr self, size_t j, const shard_state& state);
 
