@@ -1,5 +1,7 @@
 #include "cli/cluster_options.hpp"
 
+#include "cli/options.hpp"
+
 #include <cmath>
 #include <map>
 #include <thread>
@@ -42,14 +44,10 @@ const std::vector<subcommand_option>& node_option_list() {
 }
 
 result<uint32_t> parse_count(const std::string& text, const std::string& option, uint32_t max) {
-  if (text.empty() || text.size() > 6 || text.find_first_not_of("0123456789") != std::string::npos)
-    return bad("--" + option + "=" + text + ": expected a whole number from 1 to "
-               + std::to_string(max));
-  auto v = std::stoul(text);
-  if (v < 1 || v > max)
-    return bad("--" + option + "=" + text + ": expected a whole number from 1 to "
-               + std::to_string(max));
-  return static_cast<uint32_t>(v);
+  auto value = parse_whole(text, 1, max);
+  if (!value)
+    return bad("--" + option + "=" + text + ": " + value.error().message());
+  return static_cast<uint32_t>(*value);
 }
 
 /// Fills the network settings shared by both commands from `values`.
@@ -71,20 +69,6 @@ status read_network(const std::map<std::string, std::string>& values, network_op
     return bad("give --tls-dir=DIR (certificates from deploy/make-certs.sh), or --insecure on "
                "loopback addresses only");
   return status::ok();
-}
-
-std::string option_lines(const std::vector<subcommand_option>& options) {
-  std::string out;
-  for (auto& o : options) {
-    std::string left = "  --" + std::string(o.name)
-                       + (o.placeholder.empty() ? "" : "=" + std::string(o.placeholder));
-    if (left.size() < 30)
-      left.resize(30, ' ');
-    else
-      left += "\n" + std::string(30, ' ');
-    out += left + std::string(o.help) + "\n";
-  }
-  return out;
 }
 
 } // namespace
@@ -219,29 +203,23 @@ result<node_args> parse_node_args(int argc, const char* const* argv) {
 }
 
 std::string coordinator_help() {
-  return "usage: tether coordinator --listen=HOST:PORT (--tls-dir=DIR | --insecure) [options]\n"
-         "                          [tether train options]\n"
-         "\n"
-         "Runs a training job across machines: waits for --min-nodes `tether node`\n"
-         "processes to join, places shards and workers on them, trains, writes the\n"
-         "checkpoints here, and tells every node to exit when the job ends.\n"
-         "\n"
-         "cluster options:\n"
-         + option_lines(coordinator_options())
-         + "\nEvery option of `tether train` (see tether train --help) sets the job.\n"
-           "Exit codes as tether train's.\n";
+  return subcommand_help(
+    "coordinator", "--listen=HOST:PORT (--tls-dir=DIR | --insecure) [options] [tether train options]",
+    "Runs a training job across machines: waits for --min-nodes `tether node`\n"
+    "processes to join, places shards and workers on them, trains, writes the\n"
+    "checkpoints here, and tells every node to exit when the job ends. Every option of\n"
+    "`tether train` (see tether train --help) sets the job; exit codes as tether train's.",
+    coordinator_options());
 }
 
 std::string node_help() {
-  return "usage: tether node --join=HOST:PORT (--tls-dir=DIR | --insecure) [options]\n"
-         "\n"
-         "Joins a coordinator and runs the shards and workers it places here, until the\n"
-         "job ends (exit 0). SIGTERM or SIGINT drains the node: its work moves to other\n"
-         "nodes, then it exits 0. Exit 1: refused or the coordinator was lost; 2: bad\n"
-         "option; 3: this machine's data differs from the coordinator's.\n"
-         "\n"
-         "options:\n"
-         + option_lines(node_option_list());
+  return subcommand_help(
+    "node", "--join=HOST:PORT (--tls-dir=DIR | --insecure) [options]",
+    "Joins a coordinator and runs the shards and workers it places here, until the\n"
+    "job ends (exit 0). SIGTERM or SIGINT drains the node: its work moves to other\n"
+    "nodes, then it exits 0. Exit 1: refused or the coordinator was lost; 2: bad\n"
+    "option; 3: this machine's data differs from the coordinator's.",
+    node_option_list());
 }
 
 } // namespace tether

@@ -51,16 +51,6 @@ std::string render_number(T value) {
   return std::string(buf, shortest.ptr);
 }
 
-/// Digits only: no sign, no space, no garbage, no overflow; lo <= value <= hi.
-result<uint64_t> parse_whole(const std::string& text, uint64_t lo, uint64_t hi) {
-  uint64_t value = 0;
-  const char* last = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), last, value);
-  if (text.empty() || ec != std::errc{} || ptr != last || value < lo || value > hi)
-    return bad("expected a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
-  return value;
-}
-
 /// A finite number (no nan, inf, hex or garbage) that is > lo (or >= lo if inclusive)
 /// and stays finite as a T.
 template <class T>
@@ -350,6 +340,15 @@ std::vector<option_spec> make_train_options() {
 #undef TETHER_FIELD
 
 } // namespace
+
+result<uint64_t> parse_whole(const std::string& text, uint64_t lo, uint64_t hi) {
+  uint64_t value = 0;
+  const char* last = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), last, value);
+  if (text.empty() || ec != std::errc{} || ptr != last || value < lo || value > hi)
+    return bad("expected a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+  return value;
+}
 
 const std::vector<option_spec>& train_options() {
   static const std::vector<option_spec> rows = make_train_options();

@@ -65,6 +65,10 @@ const option_spec* find_train_option(std::string_view name);
 std::string did_you_mean(std::string_view given, const std::vector<std::string_view>& candidates,
                          std::string_view prefix);
 
+/// Digits only: no sign, no space, no garbage, no overflow; lo <= value <= hi. The
+/// failure says "expected a whole number from LO to HI" (the caller names the option).
+result<uint64_t> parse_whole(const std::string& text, uint64_t lo, uint64_t hi);
+
 /// A default-constructed job_config with the --dataset=linreg defaults applied.
 job_config linreg_defaults();
 
