@@ -57,7 +57,7 @@ bool gather_nodes(caf::scoped_actor& self, const caf::actor& registrar,
     if (hooks.on_info)
       hooks.on_info(line);
   };
-  auto port = publish_actor(self->system(), registrar, cluster.listen, cluster.net);
+  auto port = publish_actor(registrar, cluster.listen, cluster.net);
   if (!port) {
     out.failure = job_failure::usage;
     out.message = "cannot listen on " + cluster.listen.host + ":"

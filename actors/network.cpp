@@ -183,8 +183,8 @@ void configure_network(caf::actor_system_config& cfg, const network_options& opt
   }
 }
 
-caf::expected<uint16_t> publish_actor(caf::actor_system&, const caf::actor& whom,
-                                      const host_port& where, const network_options& opts) {
+caf::expected<uint16_t> publish_actor(const caf::actor& whom, const host_port& where,
+                                      const network_options& opts) {
   const char* in = where.host.empty() ? nullptr : where.host.c_str();
   if (opts.insecure)
     return caf::io::publish(whom, where.port, in, true);

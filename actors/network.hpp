@@ -53,8 +53,8 @@ status check_network(const network_options& opts, const std::vector<std::string>
 void configure_network(caf::actor_system_config& cfg, const network_options& opts);
 
 /// Publishes `whom` on host:port (port 0: any free port); answers the port bound.
-caf::expected<uint16_t> publish_actor(caf::actor_system& sys, const caf::actor& whom,
-                                      const host_port& where, const network_options& opts);
+caf::expected<uint16_t> publish_actor(const caf::actor& whom, const host_port& where,
+                                      const network_options& opts);
 
 /// Connects to the actor published at `where`. Blocks the calling thread.
 caf::expected<caf::actor> connect_actor(caf::actor_system& sys, const host_port& where,

@@ -255,7 +255,7 @@ int serve_caf(const network_options& net, int moderate_sleep_us, int report_fd) 
       caf::make_message(caf::actor_cast<caf::actor>(big), caf::actor_cast<caf::actor>(small), ping);
   auto directory =
       sys.spawn([all]() -> caf::behavior { return {[all](caf::get_atom) { return all; }}; });
-  auto port = publish_actor(sys, directory, {"127.0.0.1", 0}, net);
+  auto port = publish_actor(directory, {"127.0.0.1", 0}, net);
   if (!port)
     die("cannot publish: " + to_string(port.error()));
   auto line = std::to_string(*port) + "\n";
