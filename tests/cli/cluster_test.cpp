@@ -177,7 +177,8 @@ std::string http_get(uint16_t port, const std::string& path) {
 TEST_CASE("three TLS nodes train Fashion-MNIST to 0.75 and every process exits 0") {
   temp_dir dir;
   certificates(dir, {"coordinator", "n1", "n2", "n3"});
-  coordinator c{dir, job(dir, 3, 1)};
+  // Two epochs: after one, async training over three processes lands at 0.72-0.79.
+  coordinator c{dir, job(dir, 3, 2)};
   auto n1 = start_node(c, "n1");
   auto n2 = start_node(c, "n2");
   auto n3 = start_node(c, "n3");
@@ -192,7 +193,7 @@ TEST_CASE("three TLS nodes train Fashion-MNIST to 0.75 and every process exits 0
   CHECK(contains(c.log(), "placement:"));
   auto summary = slurp(dir / "summary.json");
   CHECK(json_number(summary, "test_accuracy") >= 0.75);
-  CHECK(json_number(summary, "updates_applied") == 312);
+  CHECK(json_number(summary, "updates_applied") == 624);
   CHECK(std::regex_search(summary, std::regex(R"("nodes":\s*\[\s*"n[123]",\s*"n[123]",\s*"n[123]"\s*\])")));
   CHECK(contains(slurp(dir / "n1.log"), "the job has finished"));
 }

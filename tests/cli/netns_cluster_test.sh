@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The cluster across real (namespaced) hosts: deploy/netns-cluster.sh starts a coordinator
 # on 10.77.0.1 and three nodes on 10.77.0.2-4, each in its own network namespace, with
-# mutual TLS; the job must finish with every process exiting 0 and reach 0.75 test accuracy.
+# mutual TLS; the job must finish with every process exiting 0 and reach 0.75 test accuracy
+# (two epochs: after one, async training across processes lands at 0.72-0.79).
 # Skipped (exit 77, the ctest skip code) where network namespaces cannot be made (not root,
 # no CAP_NET_ADMIN, no iproute2), with the reason.
 # Usage: tests/cli/netns_cluster_test.sh TETHER_BINARY
@@ -17,7 +18,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/tether-netns-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 status=0
 bash "$root/deploy/netns-cluster.sh" --hosts=3 --tether="$tether" --workdir="$work/run" \
-  --node-opt=--cores=1 -- --workers=4 --shards=2 --epochs=1 --limit-train=20000 \
+  --node-opt=--cores=1 -- --workers=4 --shards=2 --epochs=2 --limit-train=20000 \
   --checkpoint-dir="$work/ck" --summary="$work/summary.json" > "$work/out.log" 2>&1 || status=$?
 cat "$work/out.log"
 fail() { echo "FAIL: $*"; exit 1; }
