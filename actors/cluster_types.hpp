@@ -141,12 +141,18 @@ typename Inspector::result_type inspect(Inspector& f, shard_spec& x) {
            x.workers, x.finished);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, message_faults& x) {
+  return f(caf::meta::type_name("tether::message_faults"), x.drop, x.duplicate, x.delay, x.flip,
+           x.delay_seconds);
+}
+
 /// The serializable part of worker_args: the node fills in the data and the model.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_args& x) {
   return f(caf::meta::type_name("tether::worker_args"), x.id, x.workers, x.batch, x.seed,
            x.start_clock, x.total_steps, x.shards, x.ranges, x.supervisor, x.request_timeout,
-           x.straggler_factor, x.step_jitter);
+           x.straggler_factor, x.step_jitter, x.push_faults, x.pull_faults, x.fault_seed);
 }
 
 } // namespace tether

@@ -1,6 +1,8 @@
 #include "actors/cut.hpp"
 
+#include "actors/fault_injector.hpp"
 #include "actors/publish.hpp"
+#include "actors/replicas.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -140,6 +142,10 @@ void finish_cut(self_ptr self, const gather_ptr& g, std::vector<uint64_t> target
     st.report.final_point = p;
     st.report.final_params = std::move(params);
     st.report.final_train_loss = p.train_loss;
+    st.report.updates_lost_by_shard = lost_per_shard(st.acked, a.initial_shards, g->states);
+    st.report.updates_lost = 0;
+    for (auto lost : st.report.updates_lost_by_shard)
+      st.report.updates_lost = std::max(st.report.updates_lost, lost);
   }
   if (!g->kind.checkpoint) {
     g->then(self, g->kind.final, true);
@@ -154,6 +160,7 @@ void finish_cut(self_ptr self, const gather_ptr& g, std::vector<uint64_t> target
       [=](const std::string& path, uint64_t bytes, double seconds) {
         auto& st = self->state;
         st.report.checkpoint_path = path;
+        faults_after_checkpoint(self, path);
         st.report.checkpoint_error.clear();
         ++st.status.checkpoints_written;
         st.status.checkpoint_seconds_sum += seconds;

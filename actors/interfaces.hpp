@@ -22,6 +22,12 @@ namespace tether {
 /// queued pushes up to the target clocks, waiting for those still in flight, and
 /// answers the shard's state at exactly that cut; `release` applies the rest of the
 /// queue and resumes. `leave` and `join` change the set of live workers.
+///
+/// Hot standby (actors/shard.hpp): `standby(s)` gives a primary its standby (an invalid
+/// handle: none); the primary sends it `sync(image)` and then every change it makes, in
+/// order, as `replicate(push)` or `replicate(worker, clock, live)`; each answers the
+/// standby's version. Any shard actor can be a standby: it becomes the primary when the
+/// supervisor points the workers at it.
 using shard_actor = caf::typed_actor<
   caf::replies_to<pull_atom, pull_request>::with<param_slice>,
   caf::replies_to<push_atom, push_request>::with<param_slice>,
@@ -30,7 +36,11 @@ using shard_actor = caf::typed_actor<
   caf::reacts_to<release_atom>,
   caf::replies_to<stats_atom>::with<uint64_t, shard_stats>,
   caf::reacts_to<leave_atom, uint32_t>,
-  caf::reacts_to<join_atom, uint32_t, uint64_t>>;
+  caf::reacts_to<join_atom, uint32_t, uint64_t>,
+  caf::reacts_to<standby_atom, caf::actor>,
+  caf::replies_to<sync_atom, replica_image>::with<uint64_t>,
+  caf::replies_to<replicate_atom, push_request>::with<uint64_t>,
+  caf::replies_to<replicate_atom, uint32_t, uint64_t, bool>::with<uint64_t>>;
 
 /// The checkpointer: writes one checkpoint atomically, keeps the newest K, answers
 /// the path written, its size in bytes and the seconds the write took.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/consistency.hpp"
+#include "core/fault_plan.hpp"
 #include "core/optimizer.hpp"
 
 #include <cstdint>
@@ -78,6 +79,12 @@ struct job_config {
   // supervision
   uint32_t max_restarts = 5;               ///< restarts allowed per restart window
   double restart_window_seconds = 60;
+  // fault tolerance (docs/fault-tolerance.md)
+  int shard_replicas = -1;                 ///< hot standbys per shard (0 or 1); -1: 1 when the
+                                           ///< cluster has 2 or more nodes, else 0
+  double request_timeout_seconds = 30;     ///< a worker waits this long for a shard, then asks again
+  std::string faults;                      ///< --faults as given (plan text or file)
+  fault_plan fault;                        ///< the parsed plan (empty: no fault injected)
   // reporting
   uint64_t eval_every = 0;                 ///< updates between test evaluations; 0: epoch ends only
   std::string summary_path;                ///< empty: no summary file

@@ -54,7 +54,14 @@ std::vector<shard_state> resplit(const std::vector<shard_state>& from,
   std::vector<std::vector<float>> slots(slot_count, std::vector<float>(total));
   uint64_t version = 0, steps = 0;
   std::vector<uint64_t> clocks;
+  // Gradients held: a re-split shard holds those every old shard held (the audit's
+  // baseline at the start of the resumed run; it only compares growth from there).
+  std::vector<uint64_t> counts;
   for (const auto& s : from) {
+    if (&s == &from.front())
+      counts = s.applied_counts;
+    for (size_t w = 0; w < counts.size(); ++w)
+      counts[w] = std::min(counts[w], w < s.applied_counts.size() ? s.applied_counts[w] : 0);
     std::copy(s.params.begin(), s.params.end(), params.begin() + s.range_begin);
     for (size_t k = 0; k < slot_count && k < s.slots.size(); ++k)
       std::copy(s.slots[k].begin(), s.slots[k].end(), slots[k].begin() + s.range_begin);
@@ -77,6 +84,7 @@ std::vector<shard_state> resplit(const std::vector<shard_state>& from,
       s.slots.emplace_back(slot.begin() + ranges[j].begin, slot.begin() + ranges[j].end);
     s.optimizer_steps = steps;
     s.applied_clocks = clocks;
+    s.applied_counts = counts;
     out.push_back(std::move(s));
   }
   return out;

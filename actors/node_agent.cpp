@@ -3,7 +3,30 @@
 #include "actors/shard.hpp"
 #include "actors/worker.hpp"
 
+#include <csignal>
+#include <cstdio>
+#include <spawn.h>
+#include <unistd.h>
+
 namespace tether {
+
+namespace {
+
+/// SIGSTOPs this process after arranging a SIGCONT `seconds` later from a child shell.
+void stop_for(double seconds) {
+  auto pid = std::to_string(::getpid());
+  char delay[32];
+  std::snprintf(delay, sizeof(delay), "%.3f", seconds);
+  std::string script = std::string{"sleep "} + delay + "; kill -CONT " + pid;
+  const char* argv[] = {"/bin/sh", "-c", script.c_str(), nullptr};
+  ::pid_t child = 0;
+  if (::posix_spawn(&child, "/bin/sh", nullptr, nullptr, const_cast<char* const*>(argv), environ)
+      != 0)
+    return; // without a way back, do not stop
+  ::kill(::getpid(), SIGSTOP);
+}
+
+} // namespace
 
 namespace {
 
@@ -117,6 +140,17 @@ caf::behavior node_agent_behavior(self_ptr self, node_agent_args args) {
       self->send(st.args.registrar, drain_atom_v, caf::actor_cast<caf::actor>(self));
     },
     [=](drained_atom) { end(self, 0, "drained: the job goes on without this node"); },
+    [=](fault_atom, const std::string& what, double seconds) {
+      // --faults: this process dies or stops as a machine would, without a word.
+      if (what == "exit") {
+        note(self, "fault injected: this node process ends now (SIGKILL)");
+        ::kill(::getpid(), SIGKILL);
+      } else if (what == "stop") {
+        note(self, "fault injected: this node stops (SIGSTOP) for " + std::to_string(seconds)
+                     + " s");
+        stop_for(seconds);
+      }
+    },
     [=](finished_atom) {
       // Answer first, so the coordinator knows we heard it, then end.
       self->state.finished = true;

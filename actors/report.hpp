@@ -37,7 +37,8 @@ struct job_report {
   double training_seconds = 0;
   double wall_seconds = 0;
   double final_train_loss = 0;
-  std::map<std::string, uint64_t> restarts{{"worker", 0}, {"shard", 0}, {"checkpointer", 0}};
+  std::map<std::string, uint64_t> restarts{
+    {"worker", 0}, {"shard", 0}, {"standby", 0}, {"checkpointer", 0}};
   std::vector<uint64_t> staleness_histogram; ///< [tau] -> gradient applications (all shards)
   uint64_t clock_lag_max = 0;         ///< largest fastest-minus-slowest clock difference seen
   double blocked_seconds = 0;         ///< all workers together
@@ -51,6 +52,15 @@ struct job_report {
   /// first progress report after the restart (a worker's own; any, for a shard).
   std::vector<double> recovery_seconds;
   std::map<std::string, uint64_t> moves{{"worker", 0}, {"shard", 0}}; ///< cluster: drains, rebalancing
+  /// A hot standby took over from its failed primary (by role: "shard").
+  std::map<std::string, uint64_t> failovers{{"shard", 0}};
+  uint32_t shard_replicas = 0;        ///< hot standbys per shard this job ran with
+  /// The audit at the final cut: per shard, gradients workers were answered for that
+  /// its final parameters do not hold (a shard restored from a checkpoint loses those
+  /// since the checkpoint); updates_lost is the largest. 0 with standbys.
+  std::vector<uint64_t> updates_lost_by_shard;
+  uint64_t updates_lost = 0;
+  std::vector<std::string> faults_injected; ///< --faults: what was done, in order
 };
 
 } // namespace tether

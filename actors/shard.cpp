@@ -11,12 +11,17 @@ caf::error to_error(const status& st) {
   return caf::make_error(caf::sec::invalid_argument, st.message());
 }
 
-/// Answers every waiting worker the consistency model now allows.
+/// Answers every waiting worker the consistency model allows and whose answer's changes
+/// the standby has.
 void answer_ready(self_ptr self) {
   auto& st = self->state;
   for (size_t i = 0; i < st.waiting.size();) {
     auto& w = st.waiting[i];
-    if (st.core->may_answer(w.worker, w.clock)) {
+    if (!w.allowed && st.core->may_answer(w.worker, w.clock)) {
+      w.allowed = true;
+      w.needs = st.changes;
+    }
+    if (w.allowed && st.acknowledged >= w.needs) {
       w.reply.deliver(st.core->answer(w.worker, w.clock, std::move(w.buffer)));
       st.waiting[i] = std::move(st.waiting.back());
       st.waiting.pop_back();
@@ -26,8 +31,74 @@ void answer_ready(self_ptr self) {
   }
 }
 
-/// Takes one push: applies it (or adds it to the BSP round), then the worker waits for
-/// the parameters of its next clock.
+/// The standby did not acknowledge: end it (the supervisor makes a new one) and answer
+/// without one meanwhile.
+void drop_standby(self_ptr self, const caf::error& why) {
+  auto& st = self->state;
+  if (st.standby)
+    self->send_exit(st.standby, caf::make_error(caf::sec::request_timeout,
+                                                "standby dropped: " + to_string(why)));
+  st.standby = nullptr;
+  ++st.standby_generation;
+  st.acknowledged = st.changes;
+  answer_ready(self);
+}
+
+/// One change of state, sent to the standby (if any) in order.
+template <class... Ts>
+void replicate(self_ptr self, Ts&&... change) {
+  auto& st = self->state;
+  ++st.changes;
+  if (!st.standby) {
+    st.acknowledged = st.changes;
+    return;
+  }
+  auto generation = st.standby_generation;
+  auto seq = st.changes;
+  self->request(st.standby, standby_timeout, replicate_atom_v, std::forward<Ts>(change)...)
+    .then(
+      [=](uint64_t) {
+        auto& st = self->state;
+        if (generation != st.standby_generation)
+          return;
+        st.acknowledged = std::max(st.acknowledged, seq);
+        answer_ready(self);
+      },
+      [=](caf::error& err) {
+        if (generation == self->state.standby_generation)
+          drop_standby(self, err);
+      });
+}
+
+/// A new standby (or none): it gets an image of everything so far, then every change.
+void set_standby(self_ptr self, caf::actor standby) {
+  auto& st = self->state;
+  ++st.standby_generation;
+  st.standby = std::move(standby);
+  if (!st.standby) {
+    st.acknowledged = st.changes;
+    answer_ready(self);
+    return;
+  }
+  auto generation = st.standby_generation;
+  auto seq = st.changes;
+  self->request(st.standby, standby_timeout, sync_atom_v, st.core->image())
+    .then(
+      [=](uint64_t) {
+        auto& st = self->state;
+        if (generation != st.standby_generation)
+          return;
+        st.acknowledged = std::max(st.acknowledged, seq);
+        answer_ready(self);
+      },
+      [=](caf::error& err) {
+        if (generation == self->state.standby_generation)
+          drop_standby(self, err);
+      });
+}
+
+/// Takes one push: applies it (or adds it to the BSP round) and sends it to the standby,
+/// then the worker waits for the parameters of its next clock.
 void take_push(self_ptr self, push_request& push, reply_promise reply) {
   auto& st = self->state;
   auto taken = st.core->push(push);
@@ -35,6 +106,8 @@ void take_push(self_ptr self, push_request& push, reply_promise reply) {
     reply.deliver(to_error(taken.error()));
     return;
   }
+  if (*taken)
+    replicate(self, push); // a duplicate changes nothing
   st.waiting.push_back({push.worker, push.clock + 1, std::move(push.grad), std::move(reply)});
   answer_ready(self);
 }
@@ -123,11 +196,35 @@ shard_actor::behavior_type shard_behavior(self_ptr self, shard_core core) {
     },
     [=](leave_atom, uint32_t worker) {
       self->state.core->leave(worker);
+      replicate(self, worker, uint64_t{0}, false);
       answer_ready(self);
     },
     [=](join_atom, uint32_t worker, uint64_t clock) {
       self->state.core->join(worker, clock);
+      replicate(self, worker, clock, true);
       answer_ready(self);
+    },
+    [=](standby_atom, caf::actor standby) { set_standby(self, std::move(standby)); },
+    // As a standby: the primary's image and changes, applied in the order sent.
+    [=](sync_atom, replica_image& image) -> caf::result<uint64_t> {
+      auto core = self->state.core->from_image(std::move(image));
+      if (!core)
+        return to_error(core.error());
+      self->state.core.emplace(std::move(*core));
+      return self->state.core->version();
+    },
+    [=](replicate_atom, push_request& push) -> caf::result<uint64_t> {
+      auto taken = self->state.core->push(push);
+      if (!taken)
+        return to_error(taken.error());
+      return self->state.core->version();
+    },
+    [=](replicate_atom, uint32_t worker, uint64_t clock, bool live) -> caf::result<uint64_t> {
+      if (live)
+        self->state.core->join(worker, clock);
+      else
+        self->state.core->leave(worker);
+      return self->state.core->version();
     },
   };
 }

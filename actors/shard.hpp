@@ -1,11 +1,19 @@
 // The parameter shard actor: owns one key range (a shard_core), serves pulls and pushes,
 // defers answers the consistency model does not allow yet (response promises, never
 // sleeps), and holds pushes back while the supervisor takes a consistent cut.
+//
+// Hot standby: a primary with a standby sends it every change of its state, in order
+// (a push taken, a worker leaving or joining), after a full image when the standby is
+// new. An answer to a worker leaves only once the standby has acknowledged every change
+// made up to the moment the answer became possible: a gradient a worker saw answered is
+// in the standby. A standby that fails to acknowledge within the timeout is ended (the
+// supervisor makes a new one) and answers go on without one meanwhile.
 #pragma once
 
 #include "actors/interfaces.hpp"
 #include "actors/shard_core.hpp"
 
+#include <chrono>
 #include <deque>
 #include <optional>
 
@@ -25,6 +33,8 @@ struct shard_actor_state {
     uint64_t clock;
     std::vector<float> buffer; ///< memory to answer in (the applied gradient's)
     reply_promise reply;
+    bool allowed = false;      ///< the consistency model allows it (from then on)
+    uint64_t needs = 0;        ///< changes the standby must have before it leaves
   };
   struct pending_cut {
     std::vector<uint64_t> target;
@@ -36,7 +46,15 @@ struct shard_actor_state {
   std::deque<queued_push> queue;  ///< pushes that arrived while held
   std::vector<waiting_answer> waiting;
   std::optional<pending_cut> cut;
+
+  caf::actor standby;          ///< none: answers wait for nothing
+  uint64_t standby_generation = 0; ///< bumps on every change of standby
+  uint64_t changes = 0;        ///< changes of state made (and sent to a standby)
+  uint64_t acknowledged = 0;   ///< changes the standby is known to have
 };
+
+/// How long a standby may take to acknowledge a change before it is given up.
+inline constexpr std::chrono::seconds standby_timeout{10};
 
 /// Spawn with sys.spawn(shard_behavior, shard_core{...}).
 shard_actor::behavior_type shard_behavior(shard_actor::stateful_pointer<shard_actor_state> self,

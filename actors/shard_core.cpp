@@ -13,6 +13,7 @@ shard_core::shard_core(uint32_t index, key_range range, std::vector<float> param
     optimizer_(cfg, range.size()),
     consistency_(consistency),
     applied_(workers, 0),
+    counts_(workers, 0),
     live_(workers, true),
     in_round_(workers, false),
     round_clock_(workers, 0) {
@@ -33,6 +34,8 @@ result<shard_core> shard_core::restore(shard_state state, optimizer_config cfg,
   core.version_ = state.version;
   for (size_t w = 0; w < workers && w < state.applied_clocks.size(); ++w)
     core.applied_[w] = state.applied_clocks[w];
+  for (size_t w = 0; w < workers && w < state.applied_counts.size(); ++w)
+    core.counts_[w] = state.applied_counts[w];
   return core;
 }
 
@@ -53,6 +56,7 @@ result<bool> shard_core::push(const push_request& push) {
   if (consistency_.model != consistency_model::bsp) {
     apply(push.grad, push.base_version, w);
     applied_[w] = push.clock + 1;
+    ++counts_[w];
     return true;
   }
   // BSP: gather the round; apply the average once every live worker is in. A round of
@@ -61,6 +65,7 @@ result<bool> shard_core::push(const push_request& push) {
     optimizer_.apply(params_, push.grad, lr_at(optimizer_.config(), version_));
     ++version_;
     applied_[w] = push.clock + 1;
+    ++counts_[w];
     ++stats_.applied;
     stats_.tau_histogram.resize(std::max<size_t>(stats_.tau_histogram.size(), 1));
     ++stats_.tau_histogram[0];
@@ -102,8 +107,10 @@ void shard_core::complete_round_if_ready() {
   optimizer_.apply(params_, round_sum_, lr_at(optimizer_.config(), version_));
   ++version_;
   for (size_t w = 0; w < in_round_.size(); ++w) {
-    if (in_round_[w])
+    if (in_round_[w]) {
       applied_[w] = round_clock_[w] + 1;
+      ++counts_[w];
+    }
     in_round_[w] = false;
   }
   round_open_ = false;
@@ -196,7 +203,52 @@ shard_state shard_core::snapshot() const {
   s.slots = optimizer_.slots();
   s.optimizer_steps = optimizer_.steps();
   s.applied_clocks = applied_;
+  s.applied_counts = counts_;
   return s;
+}
+
+} // namespace tether
+
+namespace tether {
+
+replica_image shard_core::image() const {
+  replica_image out;
+  out.state = snapshot();
+  if (round_open_)
+    out.round_sum = round_sum_;
+  out.round_clocks.assign(applied_.size(), UINT64_MAX);
+  out.live.assign(applied_.size(), 0);
+  for (size_t w = 0; w < applied_.size(); ++w) {
+    if (round_open_ && in_round_[w])
+      out.round_clocks[w] = round_clock_[w];
+    out.live[w] = live_[w] ? 1 : 0;
+  }
+  return out;
+}
+
+result<shard_core> shard_core::from_image(replica_image image) const {
+  auto workers = static_cast<uint32_t>(applied_.size());
+  if (image.round_clocks.size() != workers || image.live.size() != workers
+      || (!image.round_sum.empty() && image.round_sum.size() != range_.size()))
+    return status{errc::mismatch, "a replica image for shard " + std::to_string(index_)
+                                    + " does not fit its " + std::to_string(workers)
+                                    + " workers and range"};
+  auto core = restore(std::move(image.state), optimizer_.config(), consistency_, workers);
+  if (!core)
+    return core;
+  auto& c = *core;
+  for (size_t w = 0; w < workers; ++w) {
+    c.live_[w] = image.live[w] != 0;
+    if (!image.round_sum.empty() && image.round_clocks[w] != UINT64_MAX) {
+      c.in_round_[w] = true;
+      c.round_clock_[w] = image.round_clocks[w];
+    }
+  }
+  if (!image.round_sum.empty()) {
+    c.round_sum_ = std::move(image.round_sum);
+    c.round_open_ = true;
+  }
+  return core;
 }
 
 } // namespace tether

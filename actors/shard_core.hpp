@@ -61,10 +61,19 @@ public:
   param_slice slice() const;
   shard_state snapshot() const;
 
+  /// Everything a hot standby needs to continue exactly here (snapshot, BSP round, live
+  /// workers). DC-ASGD's per-worker read copies are not in it: a standby made from an
+  /// image takes the current parameters as what every worker read.
+  replica_image image() const;
+  /// A shard continuing from `image` with this shard's settings (a standby's sync).
+  result<shard_core> from_image(replica_image image) const;
+
   uint32_t index() const { return index_; }
   key_range range() const { return range_; }
   uint64_t version() const { return version_; }
   const std::vector<uint64_t>& applied_clocks() const { return applied_; }
+  /// Per worker: its gradients in the parameters (distinct clocks; see shard_state).
+  const std::vector<uint64_t>& applied_counts() const { return counts_; }
   const shard_stats& stats() const { return stats_; }
   /// The smallest applied clock among live workers (UINT64_MAX when none is live).
   uint64_t min_live_clock() const;
@@ -80,6 +89,7 @@ private:
   consistency_config consistency_;
   uint64_t version_ = 0;
   std::vector<uint64_t> applied_;
+  std::vector<uint64_t> counts_;
   std::vector<bool> live_;
   shard_stats stats_;
   // BSP: the round being gathered.

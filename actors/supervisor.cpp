@@ -2,7 +2,9 @@
 
 #include "actors/checkpointer.hpp"
 #include "actors/cut.hpp"
+#include "actors/fault_injector.hpp"
 #include "actors/publish.hpp"
+#include "actors/replicas.hpp"
 #include "actors/shard.hpp"
 #include "actors/supervisor_nodes.hpp"
 #include "actors/worker.hpp"
@@ -77,6 +79,14 @@ void spawn_worker(self_ptr self, uint32_t i) {
   for (const auto& s : a.cfg.stragglers)
     if (s.worker == i)
       w.straggler_factor = s.factor;
+  for (const auto& [worker, factor] : a.cfg.fault.stragglers)
+    if (worker == i)
+      w.straggler_factor = factor;
+  w.request_timeout = std::chrono::milliseconds(
+    static_cast<int64_t>(a.cfg.request_timeout_seconds * 1000));
+  w.push_faults = a.cfg.fault.push;
+  w.pull_faults = a.cfg.fault.pull;
+  w.fault_seed = a.cfg.fault.seed;
   w.step_jitter = a.cfg.step_jitter;
   if (a.registrar) {
     std::optional<size_t> home;
@@ -131,6 +141,9 @@ void stop_everything(self_ptr self) {
     if (w)
       self->send_exit(w, caf::exit_reason::user_shutdown);
   for (auto& s : st.shards)
+    if (s)
+      self->send_exit(s, caf::exit_reason::user_shutdown);
+  for (auto& s : st.standbys)
     if (s)
       self->send_exit(s, caf::exit_reason::user_shutdown);
   if (st.checkpointer)
@@ -243,6 +256,8 @@ void on_progress(self_ptr self, uint32_t id, uint64_t clock, float loss, double 
   while (bucket < step_time_bounds.size() && step_seconds > step_time_bounds[bucket])
     ++bucket;
   ++ws.step_buckets[bucket];
+  if (clock > st.clocks[id])
+    ++st.acked[id]; // a step answered by every shard (a late report of an old one is not)
   st.clocks[id] = std::max(st.clocks[id], clock);
   st.blocked[id] = blocked;
   note_recoveries(self, id);
@@ -258,6 +273,7 @@ void on_progress(self_ptr self, uint32_t id, uint64_t clock, float loss, double 
   if (st.recent_losses.size() > 100)
     st.recent_losses.pop_front();
   auto n = updates(st);
+  faults_at_step(self, n);
   const auto& cfg = st.args.cfg;
   if (auto epoch = n / updates_per_epoch(st); epoch > st.epoch_seen) {
     st.epoch_seen = epoch;
@@ -300,24 +316,30 @@ void begin_stop(self_ptr self) {
 
 // -- restarts -------------------------------------------------------------------
 
-/// Counts one restart; false when the budget (--max-restarts per --restart-window) is spent.
+/// Counts one restart (or failover) against the budget of `who`'s group (workers, shards
+/// with their standbys, the checkpointer: --max-restarts each per --restart-window);
+/// false when that budget is spent.
 bool spend_restart(self_ptr self, const std::string& who, const caf::error& reason) {
   auto& st = self->state;
+  auto group = who.substr(0, who.find(' '));
+  if (group == "standby")
+    group = "shard";
+  auto& times = st.restart_times[group];
   auto now = clock_type::now();
   auto window = std::chrono::duration_cast<clock_type::duration>(
     std::chrono::duration<double>(st.args.cfg.restart_window_seconds));
-  while (!st.restart_times.empty() && now - st.restart_times.front() > window)
-    st.restart_times.pop_front();
-  if (st.restart_times.size() >= st.args.cfg.max_restarts) {
+  while (!times.empty() && now - times.front() > window)
+    times.pop_front();
+  if (times.size() >= st.args.cfg.max_restarts) {
     if (st.report.failure.empty())
-      st.report.failure = "restart budget spent: " + who + " failed (" + to_string(reason) + ") after "
-                          + std::to_string(st.restart_times.size()) + " restarts within "
-                          + std::to_string(st.args.cfg.restart_window_seconds)
+      st.report.failure = "restart budget of the " + group + " group spent: " + who + " failed ("
+                          + to_string(reason) + ") after " + std::to_string(times.size())
+                          + " restarts within " + std::to_string(st.args.cfg.restart_window_seconds)
                           + " s; raise --max-restarts or --restart-window, or look for the cause";
     st.report.budget_spent = true;
     return false;
   }
-  st.restart_times.push_back(now);
+  times.push_back(now);
   return true;
 }
 
@@ -388,16 +410,42 @@ void on_down(self_ptr self, caf::down_msg& dm) {
       return;
     }
   }
-  for (size_t j = 0; j < st.shards.size(); ++j) {
-    if (st.shards[j] && dm.source == st.shards[j].address()) {
-      if (!spend_restart(self, "shard " + std::to_string(j), dm.reason)) {
+  if (auto j = standby_of(st, dm.source); j >= 0) {
+    st.standbys[j] = shard_actor{};
+    bool moved = st.standby_moving.erase(static_cast<size_t>(j)) > 0; // a drain: not a failure
+    if (!moved && dm.reason && !st.finishing) {
+      if (!spend_restart(self, "standby " + std::to_string(j), dm.reason)) {
         begin_stop(self);
         return;
       }
+      ++st.report.restarts["standby"];
+    }
+    if (!st.finishing)
+      make_standby(self, static_cast<size_t>(j), shard_restore_point(self, static_cast<size_t>(j)));
+    return;
+  }
+  for (size_t j = 0; j < st.shards.size(); ++j) {
+    if (st.shards[j] && dm.source == st.shards[j].address()) {
+      auto who = "shard " + std::to_string(j);
+      if (!spend_restart(self, who, dm.reason)) {
+        begin_stop(self);
+        return;
+      }
+      if (promote_standby(self, j)) {
+        // The standby holds every change the workers were answered for: no restore.
+        ++st.report.failovers["shard"];
+        st.recovering.push_back({clock_type::now(), -1, who + " (failover)", st.clocks});
+        self->send(st.args.runner, info_atom_v,
+                   who + " failed (" + to_string(dm.reason) + "); its standby took over");
+        send_to_children(self, caf::make_message(shards_atom_v, st.shards));
+        make_standby(self, j, shard_restore_point(self, j));
+        return;
+      }
       ++st.report.restarts["shard"];
-      st.recovering.push_back({clock_type::now(), -1, "shard " + std::to_string(j), st.clocks});
+      st.recovering.push_back({clock_type::now(), -1, who, st.clocks});
       spawn_shard(self, j, shard_restore_point(self, j));
       send_to_children(self, caf::make_message(shards_atom_v, st.shards));
+      make_standby(self, j, shard_restore_point(self, j));
       return;
     }
   }
@@ -450,6 +498,9 @@ void move_shard(self_ptr self, size_t j) {
               }
               st.shards[j] = *placed;
               ++st.report.moves["shard"];
+              if (st.standbys[j]) // the new primary keeps the standby in step from its image
+                self->send(st.shards[j], standby_atom_v,
+                           caf::actor_cast<caf::actor>(st.standbys[j]));
               send_to_children(self, caf::make_message(shards_atom_v, st.shards));
               self->send_exit(old, caf::exit_reason::user_shutdown);
               self->send(st.args.runner, info_atom_v,
@@ -555,6 +606,11 @@ void drain_node(self_ptr self, const caf::actor& agent) {
   for (size_t j = 0; j < st.shards.size(); ++j)
     if (st.shards[j] && node_running(st, st.shards[j].address()) == n)
       move_shard(self, j);
+  for (size_t j = 0; j < st.standbys.size(); ++j)
+    if (st.standbys[j] && node_running(st, st.standbys[j].address()) == n) {
+      st.standby_moving.insert(j); // made again elsewhere by on_down
+      self->send_exit(st.standbys[j], caf::exit_reason::user_shutdown);
+    }
 }
 
 } // namespace
@@ -571,6 +627,10 @@ caf::behavior supervisor_behavior(self_ptr self, supervisor_args args) {
   st.training_start = clock_type::now();
   const auto& a = st.args;
   st.shards.resize(a.ranges.size());
+  st.standbys.resize(a.ranges.size());
+  st.replicas = replicas_wanted(a.cfg, a.node_agents.size());
+  st.report.shard_replicas = st.replicas;
+  st.acked.assign(a.cfg.workers, 0);
   st.workers.resize(a.cfg.workers);
   st.clocks = a.worker_start;
   st.blocked.assign(a.cfg.workers, 0.0);
@@ -600,7 +660,10 @@ caf::behavior supervisor_behavior(self_ptr self, supervisor_args args) {
   }
   for (size_t j = 0; j < a.ranges.size() && !st.final_cut_done; ++j)
     spawn_shard(self, j, a.initial_shards[j]);
+  for (size_t j = 0; j < a.ranges.size() && !st.final_cut_done; ++j)
+    make_standby(self, j, a.initial_shards[j]);
   st.training_start = clock_type::now();
+  arm_faults(self);
   for (uint32_t i = 0; i < a.cfg.workers; ++i)
     if (!st.done[i] && !st.final_cut_done)
       spawn_worker(self, i);
@@ -625,6 +688,7 @@ caf::behavior supervisor_behavior(self_ptr self, supervisor_args args) {
       begin_stop(self);
     },
     [=](tick_atom) { maybe_cut(self); },
+    [=](fault_atom, uint64_t index) { fire_fault(self, static_cast<size_t>(index)); },
     [=](node_up_atom, const caf::actor& agent, const node_hello& hello) {
       auto& st = self->state;
       if (node_of(st, agent) >= 0)

@@ -66,10 +66,15 @@ struct supervisor_state {
 
   supervisor_args args;
   std::vector<shard_actor> shards;
+  std::vector<shard_actor> standbys; ///< per shard: its hot standby (none: invalid handle)
+  uint32_t replicas = 0;             ///< standbys wanted per shard (0 or 1)
+  std::set<size_t> standby_moving;   ///< standbys ended by a drain, made again elsewhere
   std::vector<caf::actor> workers;
   checkpointer_actor checkpointer;
 
   std::vector<uint64_t> clocks;      ///< per worker: batches completed (reported)
+  std::vector<uint64_t> acked;       ///< per worker: steps it was answered for in this run
+                                     ///< (each report of a new clock; the loss audit)
   std::vector<double> blocked;       ///< per worker: seconds spent waiting (reported)
   std::vector<bool> done;
   std::deque<float> recent_losses;   ///< the last 100 steps' losses
@@ -83,7 +88,7 @@ struct supervisor_state {
   bool training_ended = false;
   clock::duration paused{0};
 
-  std::deque<clock::time_point> restart_times;
+  std::map<std::string, std::deque<clock::time_point>> restart_times; ///< per group
   job_report report;
   job_status status;                 ///< published to the runner every second
   bool publishing = false;           ///< a stats round to the shards is under way
@@ -110,6 +115,8 @@ struct supervisor_state {
   std::vector<recovery> recovering;
   bool rebalance_pending = false;    ///< a node joined mid-run: move workers to it at the next epoch
   uint64_t epoch_seen = 0;           ///< the epoch (of updates) the last progress report was in
+  std::vector<bool> fault_fired;     ///< --faults: per timed fault, whether it fired
+  std::vector<size_t> flip_pending;  ///< "flip checkpoint" faults waiting for the next file
 };
 
 /// Updates applied to the whole model, from the workers' clocks: one per gradient, or

@@ -21,11 +21,14 @@ void note(supervisor_ptr self, const std::string& line) {
 /// Asks nodes in placement order until one answers a handle of type Handle.
 template <class Handle, class Spec>
 caf::expected<Handle> place(supervisor_ptr self, placed_role role, const Spec& spec,
-                            const std::string& what, std::optional<size_t> preferred = {}) {
+                            const std::string& what, std::optional<size_t> preferred = {},
+                            std::optional<size_t> avoid = {}) {
   auto& st = self->state;
   std::string problems;
   for (;;) {
     auto usable = loads(st);
+    if (avoid && *avoid < usable.size())
+      usable[*avoid].usable = false;
     size_t home = preferred.value_or(usable.size()); // tried once, first
     preferred.reset();
     auto pick = home < usable.size() && usable[home].usable ? std::optional<size_t>{home}
@@ -82,7 +85,8 @@ int node_running(const supervisor_state& st, const caf::actor_addr& who) {
   return it == st.placed_on.end() ? -1 : static_cast<int>(it->second.node);
 }
 
-caf::expected<shard_actor> place_shard(supervisor_ptr self, size_t j, const shard_state& state) {
+caf::expected<shard_actor> place_shard(supervisor_ptr self, size_t j, const shard_state& state,
+                                       std::optional<size_t> avoid) {
   auto& st = self->state;
   shard_spec spec;
   spec.state = state;
@@ -92,7 +96,8 @@ caf::expected<shard_actor> place_shard(supervisor_ptr self, size_t j, const shar
   for (uint32_t w = 0; w < st.done.size(); ++w)
     if (st.done[w])
       spec.finished.push_back(w);
-  return place<shard_actor>(self, placed_role::shard, spec, "shard " + std::to_string(j));
+  auto what = (avoid ? "the standby of shard " : "shard ") + std::to_string(j);
+  return place<shard_actor>(self, placed_role::shard, spec, what, std::nullopt, avoid);
 }
 
 caf::expected<caf::actor> place_worker(supervisor_ptr self, const worker_args& args,
@@ -125,6 +130,9 @@ std::string placement_lines(const supervisor_state& st) {
     for (size_t j = 0; j < st.shards.size(); ++j)
       if (st.shards[j] && node_running(st, st.shards[j].address()) == static_cast<int>(n))
         line += " shard " + std::to_string(j);
+    for (size_t j = 0; j < st.standbys.size(); ++j)
+      if (st.standbys[j] && node_running(st, st.standbys[j].address()) == static_cast<int>(n))
+        line += " standby " + std::to_string(j);
     for (size_t i = 0; i < st.workers.size(); ++i)
       if (st.workers[i] && node_running(st, st.workers[i].address()) == static_cast<int>(n))
         line += " worker " + std::to_string(i);

@@ -26,8 +26,10 @@ int node_of(const supervisor_state& st, const caf::actor& agent);
 /// already counted off by forget_placed).
 int node_running(const supervisor_state& st, const caf::actor_addr& who);
 
-/// Places a shard with state `state` on a node and monitors it.
-caf::expected<shard_actor> place_shard(supervisor_ptr self, size_t j, const shard_state& state);
+/// Places a shard with state `state` on a node and monitors it; a standby (`avoid` set)
+/// on any node but `avoid`, its primary's.
+caf::expected<shard_actor> place_shard(supervisor_ptr self, size_t j, const shard_state& state,
+                                       std::optional<size_t> avoid = std::nullopt);
 
 /// Places a worker on a node and monitors it (the caller sends start). A replacement for
 /// a crashed worker goes back to `preferred` (its node) when that node is still usable.

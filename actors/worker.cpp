@@ -1,5 +1,7 @@
 #include "actors/worker.hpp"
 
+#include "actors/message_faults.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -52,24 +54,81 @@ bool slice_arrived(self_ptr self, uint64_t round, size_t s, param_slice& p) {
   return true;
 }
 
+/// A message of this round trip was lost (a drop fault): after --request-timeout the
+/// worker starts the step again, as it would for a shard that never answered.
+void lose(self_ptr self, uint64_t round) {
+  self->delayed_send(self, self->state.args.request_timeout, lost_atom_v, round);
+}
+
+void send_pull(self_ptr self, uint64_t round, size_t s, bool count) {
+  auto& st = self->state;
+  self->request(st.args.shards[s], st.args.request_timeout, pull_atom_v,
+                pull_request{st.args.id, st.clock})
+    .then(
+      [=](param_slice& p) {
+        if (count && slice_arrived(self, round, s, p))
+          step(self);
+      },
+      [=](caf::error& err) {
+        if (count && round == self->state.round)
+          recover(self, err);
+      });
+}
+
 void pull_all(self_ptr self) {
   auto& st = self->state;
   st.outstanding = st.args.shards.size();
   st.sent_at = std::chrono::steady_clock::now();
   auto round = st.round;
   for (size_t s = 0; s < st.args.shards.size(); ++s) {
-    self->request(st.args.shards[s], st.args.request_timeout, pull_atom_v,
-                  pull_request{st.args.id, st.clock})
-      .then(
-        [=](param_slice& p) {
-          if (slice_arrived(self, round, s, p))
-            step(self);
-        },
-        [=](caf::error& err) {
-          if (round == self->state.round)
-            recover(self, err);
-        });
+    switch (draw_fate(st.fault_draws, st.args.pull_faults)) {
+      case message_fate::drop_request:
+      case message_fate::flip: // a pull has nothing to flip but its worker and clock: drop it
+        lose(self, round);
+        break;
+      case message_fate::drop_answer:
+        send_pull(self, round, s, false);
+        lose(self, round);
+        break;
+      case message_fate::duplicate:
+        send_pull(self, round, s, true);
+        send_pull(self, round, s, false);
+        break;
+      case message_fate::delay:
+        self->delayed_send(self, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::duration<double>(st.args.pull_faults.delay_seconds)),
+                           resend_atom_v, round, static_cast<uint32_t>(s), false);
+        break;
+      case message_fate::deliver:
+        send_pull(self, round, s, true);
+        break;
+    }
   }
+}
+
+/// All shards answered the pushes of this step: the step is done.
+void step_done(self_ptr self) {
+  auto& st = self->state;
+  ++st.clock;
+  self->send(st.args.supervisor, progress_atom_v, st.args.id, st.clock, st.last_loss,
+             st.blocked_seconds, st.last_compute_seconds);
+  step(self);
+}
+
+/// Sends shard s its push; `count`: its answer counts for the step (false for the
+/// second copy of a duplicate and for a push whose answer a fault drops).
+void send_push(self_ptr self, uint64_t round, size_t s, push_request push, bool count) {
+  auto& st = self->state;
+  self->request(st.args.shards[s], st.args.request_timeout, push_atom_v, std::move(push))
+    .then(
+      [=](param_slice& p) {
+        if (count && slice_arrived(self, round, s, p))
+          step_done(self);
+      },
+      [=](caf::error& err) {
+        if (count && round == self->state.round)
+          recover(self, err);
+      });
 }
 
 /// Sends each shard its slice of the gradient in hand; the answers start the next step.
@@ -84,21 +143,34 @@ void send_pushes(self_ptr self) {
     auto& slice = st.spare[s];
     slice.assign(st.grad.begin() + r.begin, st.grad.begin() + r.end);
     push_request push{a.id, st.clock, st.versions[s], r.begin, std::move(slice)};
-    self->request(a.shards[s], a.request_timeout, push_atom_v, std::move(push))
-      .then(
-        [=](param_slice& p) {
-          if (slice_arrived(self, round, s, p)) {
-            auto& st = self->state;
-            ++st.clock;
-            self->send(st.args.supervisor, progress_atom_v, st.args.id, st.clock, st.last_loss,
-                       st.blocked_seconds, st.last_compute_seconds);
-            step(self);
-          }
-        },
-        [=](caf::error& err) {
-          if (round == self->state.round)
-            recover(self, err);
-        });
+    switch (draw_fate(st.fault_draws, a.push_faults)) {
+      case message_fate::deliver:
+        send_push(self, round, s, std::move(push), true);
+        break;
+      case message_fate::drop_request:
+        lose(self, round);
+        break;
+      case message_fate::drop_answer:
+        send_push(self, round, s, std::move(push), false);
+        lose(self, round);
+        break;
+      case message_fate::duplicate:
+        send_push(self, round, s, push, true);
+        send_push(self, round, s, std::move(push), false);
+        break;
+      case message_fate::delay:
+        st.delayed[s] = std::move(push);
+        self->delayed_send(self, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::duration<double>(a.push_faults.delay_seconds)),
+                           resend_atom_v, round, static_cast<uint32_t>(s), true);
+        break;
+      case message_fate::flip:
+        if (auto bent = flipped(st.fault_draws, push, decode_push))
+          send_push(self, round, s, std::move(*bent), true);
+        else
+          lose(self, round); // the receiver could not decode it
+        break;
+    }
   }
 }
 
@@ -136,6 +208,8 @@ caf::behavior worker_behavior(self_ptr self, worker_args args) {
   st.grad.assign(args.net->layout().total, 0.0f);
   st.versions.assign(args.shards.size(), 0);
   st.spare.resize(args.shards.size());
+  st.delayed.resize(args.shards.size());
+  st.fault_draws = splitmix64{args.fault_seed * 0xD1B54A32D192ED03ull + args.id + 1};
   st.jitter = splitmix64{args.seed * 0x9E3779B97F4A7C15ull + args.id + 1};
   st.args = std::move(args);
   return {
@@ -146,6 +220,19 @@ caf::behavior worker_behavior(self_ptr self, worker_args args) {
         send_pushes(self);
     },
     [=](stop_atom) { self->state.stopping = true; },
+    [=](lost_atom, uint64_t round) {
+      if (round == self->state.round)
+        recover(self, caf::make_error(caf::sec::request_timeout, "a message was dropped"));
+    },
+    [=](resend_atom, uint64_t round, uint32_t s, bool push) {
+      auto& st = self->state;
+      if (round != st.round || s >= st.args.shards.size())
+        return;
+      if (push)
+        send_push(self, round, s, std::move(st.delayed[s]), true);
+      else
+        send_pull(self, round, s, true);
+    },
     [=](shards_atom, const std::vector<shard_actor>& shards) {
       // The supervisor replaced a failed shard: start this step again from a pull.
       auto& st = self->state;

@@ -13,10 +13,17 @@
 // A straggler (or jitter) waits on a timer between compute and push, so it holds no core.
 // Blocked time: from sending the pulls or pushes until the last answer arrived (round
 // trips plus whatever the consistency model held back).
+//
+// Injected message faults (--faults, drawn from the worker's own seeded stream): a
+// dropped request is not sent or its answer is ignored (half each), so the worker waits
+// --request-timeout and starts the step again; a duplicated one is sent twice; a delayed
+// one leaves later; a flipped one is encoded, has one byte changed and is decoded again,
+// as a receiver would (a message that no longer decodes is dropped).
 #pragma once
 
 #include "actors/interfaces.hpp"
 #include "core/dataset.hpp"
+#include "core/fault_plan.hpp"
 #include "core/layout.hpp"
 #include "core/model.hpp"
 #include "core/sampler.hpp"
@@ -44,6 +51,9 @@ struct worker_args {
   std::chrono::milliseconds request_timeout{30000};
   double straggler_factor = 1;  ///< each step takes this many times its compute time
   double step_jitter = 0;       ///< plus uniform [0, x] times its compute time
+  /// --faults: what happens to this worker's pushes and pulls (actors/message_faults.hpp)
+  message_faults push_faults, pull_faults;
+  uint64_t fault_seed = 1;
 };
 
 struct worker_state {
@@ -65,6 +75,8 @@ struct worker_state {
   float last_loss = 0;
   double last_compute_seconds = 0;
   splitmix64 jitter;           ///< the worker's own stream of jitter draws
+  splitmix64 fault_draws;      ///< the worker's own stream of message-fault draws
+  std::vector<push_request> delayed; ///< per shard: a push held back by a delay fault
   std::chrono::steady_clock::time_point sent_at;
   double blocked_seconds = 0;
 };

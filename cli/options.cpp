@@ -300,6 +300,42 @@ std::vector<option_spec> make_train_options() {
                               TETHER_FIELD(max_restarts), 0, u32));
   rows.push_back(real_option("restart-window", "SECONDS", "period of the restart budget",
                              TETHER_FIELD(restart_window_seconds), 0.0, false));
+  rows.push_back({"shard-replicas", "auto|0|1",
+                  "hot standbys per shard, each on another node, kept in step before workers "
+                  "are answered (auto: 1 when the cluster starts with 2 or more nodes)",
+                  [](const job_config& cfg) {
+                    return cfg.shard_replicas < 0 ? std::string{"auto"}
+                                                  : std::to_string(cfg.shard_replicas);
+                  },
+                  [](job_config& cfg, const std::string& text) -> status {
+                    if (text == "auto")
+                      cfg.shard_replicas = -1;
+                    else if (text == "0" || text == "1")
+                      cfg.shard_replicas = text[0] - '0';
+                    else
+                      return bad("expected auto, 0 or 1");
+                    return {};
+                  }});
+  rows.push_back(real_option("request-timeout", "SECONDS",
+                             "how long a worker waits for a shard's answer before it asks again",
+                             TETHER_FIELD(request_timeout_seconds), 0.0, false));
+  rows.push_back({"faults", "PLAN",
+                  "inject faults: a plan file, or the plan itself ('kill worker 1 at step 200; "
+                  "drop push 1%'); docs/fault-tolerance.md has the format",
+                  [](const job_config& cfg) { return cfg.faults; },
+                  [](job_config& cfg, const std::string& text) -> status {
+                    if (text.empty()) {
+                      cfg.faults.clear();
+                      cfg.fault = fault_plan{};
+                      return {};
+                    }
+                    auto plan = load_fault_plan(text);
+                    if (!plan)
+                      return bad(plan.error().message());
+                    cfg.faults = text;
+                    cfg.fault = std::move(*plan);
+                    return {};
+                  }});
   rows.push_back(whole_option("eval-every", "STEPS",
                               "updates between test evaluations (0: at epoch ends only)",
                               TETHER_FIELD(eval_every), 0, u64));

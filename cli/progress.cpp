@@ -101,6 +101,19 @@ std::string closing_lines(const job_config& cfg, const job_outcome& outcome) {
                 static_cast<unsigned long long>(r.restarts.at("worker")),
                 static_cast<unsigned long long>(r.restarts.at("shard")),
                 static_cast<unsigned long long>(r.restarts.at("checkpointer")));
+  auto failovers = r.failovers.at("shard");
+  bool faults = failovers + r.restarts.at("worker") + r.restarts.at("shard")
+                  + r.restarts.at("standby") + r.updates_lost > 0
+                || !r.faults_injected.empty();
+  if (faults || r.shard_replicas > 0)
+    out += format("  standbys per shard %u: failovers %llu, standbys remade %llu; updates lost "
+                  "%llu%s\n",
+                  r.shard_replicas, static_cast<unsigned long long>(failovers),
+                  static_cast<unsigned long long>(r.restarts.at("standby")),
+                  static_cast<unsigned long long>(r.updates_lost),
+                  r.updates_lost > 0 ? " (shards restored from a checkpoint lose the updates since "
+                                       "it; --shard-replicas=1 keeps them)"
+                                     : "");
   return out;
 }
 

@@ -45,6 +45,23 @@ std::string summary_json(const job_config& cfg, const job_outcome& outcome) {
   for (const auto& [role, count] : r.restarts)
     w.key(role).unsigned_integer(count);
   w.end_object();
+  w.key("failovers").begin_object();
+  for (const auto& [role, count] : r.failovers)
+    w.key(role).unsigned_integer(count);
+  w.end_object();
+  w.key("shard_replicas").unsigned_integer(r.shard_replicas);
+  // Gradients workers were answered for that the final parameters lack (the audit at
+  // the final cut); without standbys a shard restored from a checkpoint loses those
+  // since it, at most --checkpoint-every updates.
+  w.key("updates_lost").unsigned_integer(r.updates_lost);
+  w.key("updates_lost_by_shard").begin_array();
+  for (auto lost : r.updates_lost_by_shard)
+    w.unsigned_integer(lost);
+  w.end_array();
+  w.key("faults_injected").begin_array();
+  for (const auto& line : r.faults_injected)
+    w.string(line);
+  w.end_array();
   w.key("recovery_seconds").begin_array();
   for (double seconds : r.recovery_seconds)
     w.number(seconds);

@@ -65,4 +65,7 @@ struct ShardState {
   appliedClocks @7 :List(UInt64);
   # Per worker (index = worker): clocks applied from it (count, 0 = none yet); makes
   # every gradient count exactly once after a restore.
+  appliedCounts @8 :List(UInt64);
+  # Per worker: how many of its gradients these parameters hold (count, distinct
+  # clocks). Audits that no acknowledged gradient was lost. Absent in older files.
 }

@@ -147,7 +147,7 @@ size_t payload_bytes(const checkpoint_data& data) {
   size_t bytes = data.model.size() + data.optimizer.size() + data.consistency.size() +
                  data.config.size() + data.worker_steps.size() * 8 + 1024;
   for (const auto& s : data.shards) {
-    bytes += (s.params.size() * 4 + 8) * (1 + s.slots.size()) + s.applied_clocks.size() * 8;
+    bytes += (s.params.size() * 4 + 8) * (1 + s.slots.size()) + (s.applied_clocks.size() + s.applied_counts.size()) * 8;
     bytes += 128; // the struct, list pointers, padding
   }
   return bytes;
@@ -181,6 +181,9 @@ void fill(wire::Checkpoint::Builder body, const checkpoint_data& data) {
     auto clocks = out.initAppliedClocks(static_cast<capnp::uint>(s.applied_clocks.size()));
     for (size_t k = 0; k < s.applied_clocks.size(); ++k)
       clocks.set(static_cast<capnp::uint>(k), s.applied_clocks[k]);
+    auto counts = out.initAppliedCounts(static_cast<capnp::uint>(s.applied_counts.size()));
+    for (size_t k = 0; k < s.applied_counts.size(); ++k)
+      counts.set(static_cast<capnp::uint>(k), s.applied_counts[k]);
   }
   body.setConfig(text(data.config));
   body.setCreatedUnixMs(data.created_unix_ms);
@@ -214,6 +217,8 @@ result<checkpoint_data> extract(wire::Checkpoint::Reader body) {
     s.optimizer_steps = in.getOptimizerSteps();
     for (uint64_t clock : in.getAppliedClocks())
       s.applied_clocks.push_back(clock);
+    for (uint64_t count : in.getAppliedCounts())
+      s.applied_counts.push_back(count);
   }
   data.config = text(body.getConfig());
   data.created_unix_ms = body.getCreatedUnixMs();

@@ -161,12 +161,25 @@ typename Inspector::result_type inspect(Inspector& f, shard_state& x) {
     return caf::error::eval(
       [&] {
         return f(caf::meta::type_name("tether::shard_state"), x.index, x.range_begin,
-                 x.range_end, x.version, params, x.optimizer_steps, x.applied_clocks, slots);
+                 x.range_end, x.version, params, x.optimizer_steps, x.applied_clocks,
+                 x.applied_counts, slots);
       },
       each_slot);
   } else {
     return f(caf::meta::type_name("tether::shard_state"), x.index, x.range_begin, x.range_end,
-             x.version, x.params, x.slots, x.optimizer_steps, x.applied_clocks);
+             x.version, x.params, x.slots, x.optimizer_steps, x.applied_clocks,
+             x.applied_counts);
+  }
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, replica_image& x) {
+  if constexpr (wire_detail::is_binary<Inspector>) {
+    wire_detail::raw_floats sum{&x.round_sum};
+    return f(caf::meta::type_name("tether::replica_image"), x.state, sum, x.round_clocks, x.live);
+  } else {
+    return f(caf::meta::type_name("tether::replica_image"), x.state, x.round_sum, x.round_clocks,
+             x.live);
   }
 }
 
@@ -195,6 +208,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(tether, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(tether, (std::vector<float>))
   CAF_ADD_TYPE_ID(tether, (std::vector<uint64_t>))
   CAF_ADD_TYPE_ID(tether, (std::vector<uint8_t>))
+  CAF_ADD_TYPE_ID(tether, (tether::replica_image))
 
   // worker <-> shard
   CAF_ADD_ATOM(tether, tether, pull_atom, "pull")
@@ -215,6 +229,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(tether, caf::first_custom_type_id)
   CAF_ADD_ATOM(tether, tether, shards_atom, "shards")
   CAF_ADD_ATOM(tether, tether, retry_atom, "retry")
   CAF_ADD_ATOM(tether, tether, wake_atom, "wake")
+  CAF_ADD_ATOM(tether, tether, lost_atom, "lost")
+  CAF_ADD_ATOM(tether, tether, resend_atom, "resend")
   // supervisor <-> checkpointer
   CAF_ADD_ATOM(tether, tether, write_atom, "write")
   // supervisor -> job runner
@@ -224,4 +240,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(tether, caf::first_custom_type_id)
   CAF_ADD_ATOM(tether, tether, actors_atom, "actors")
   CAF_ADD_ATOM(tether, tether, status_atom, "status")
   CAF_ADD_ATOM(tether, tether, publish_atom, "publish")
+  // primary shard <-> hot standby; supervisor -> primary: its standby
+  CAF_ADD_ATOM(tether, tether, replicate_atom, "replicate")
+  CAF_ADD_ATOM(tether, tether, sync_atom, "sync")
+  CAF_ADD_ATOM(tether, tether, standby_atom, "standby")
+  // supervisor -> node agent: an injected fault (--faults)
+  CAF_ADD_ATOM(tether, tether, fault_atom, "fault")
 CAF_END_TYPE_ID_BLOCK(tether)

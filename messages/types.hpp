@@ -46,6 +46,20 @@ struct shard_state {
   std::vector<std::vector<float>> slots;    ///< optimizer slots, each params.size()
   uint64_t optimizer_steps = 0;
   std::vector<uint64_t> applied_clocks;     ///< per worker: clocks applied (0 = none yet)
+  /// Per worker: how many of its gradients this state holds (distinct clocks; a BSP
+  /// round counts each member's). The fault audit compares it with the steps workers
+  /// were acknowledged (updates_lost). Empty in checkpoints of older builds.
+  std::vector<uint64_t> applied_counts;
+};
+
+/// A primary shard -> its hot standby: everything needed to go on exactly where the
+/// primary is, including a BSP round being gathered and which workers are live.
+struct replica_image {
+  shard_state state;
+  std::vector<float> round_sum;       ///< BSP: the open round's sum; empty: no round open
+  std::vector<uint64_t> round_clocks; ///< per worker: its gradient's clock in the round, or
+                                      ///< UINT64_MAX: not in the round
+  std::vector<uint8_t> live;          ///< per worker: 1 = counts for the consistency model
 };
 
 /// What a shard has seen so far: staleness of the gradients it applied and the clock

@@ -39,6 +39,8 @@ TEST_CASE("every option accepts a good value, in both --name=value and --name va
       {"metrics", "127.0.0.1:9100"}, {"metrics-token", "/etc/tether/token"},
       {"metrics-log", "points.jsonl"}, {"log-file", "run.log"},
       {"log-level", "warning"},
+      {"shard-replicas", "1"},     {"request-timeout", "2.5"},
+      {"faults", "kill worker 0 at step 5; drop push 1%"},
       {"train", "a.csv", {"--dataset=csv", "--test=b.csv"}},
       {"test", "b.csv", {"--dataset=csv", "--train=a.csv"}},
   };
@@ -139,6 +141,25 @@ TEST_CASE("choices, model and paths are checked") {
   CHECK(train_error({"--data-dir="}).starts_with("--data-dir=: expected a path"));
   CHECK(train_error({"--checkpoint-dir="}).starts_with("--checkpoint-dir=: "));
   CHECK(train({"--summary=s.json", "--summary="}).summary_path.empty());
+}
+
+TEST_CASE("fault tolerance options: replicas, request timeout, fault plans") {
+  CHECK(train({}).shard_replicas == -1);
+  CHECK(value_of(train({}), "shard-replicas") == "auto");
+  CHECK(train({"--shard-replicas=0"}).shard_replicas == 0);
+  CHECK(train({"--shard-replicas=auto"}).shard_replicas == -1);
+  CHECK(train_error({"--shard-replicas=2"}) == "--shard-replicas=2: expected auto, 0 or 1");
+  CHECK(train_error({"--request-timeout=0"}).starts_with("--request-timeout=0: expected a finite"));
+  auto plan = train({"--faults=kill shard 1 at 2s; duplicate pull 5%"});
+  REQUIRE(plan.fault.timed.size() == 1);
+  CHECK(plan.fault.timed[0].target == fault_target::shard);
+  CHECK(plan.fault.pull.duplicate == doctest::Approx(0.05));
+  CHECK(value_of(plan, "faults") == "kill shard 1 at 2s; duplicate pull 5%");
+  auto err = train_error({"--faults=kill wrker 1 at step 5"});
+  CHECK(err.starts_with("--faults=kill wrker 1 at step 5: fault plan statement 1"));
+  CHECK(err.find("'wrker'") != std::string::npos);
+  CHECK(train_error({"--faults=/no/such/plan"}).find("/no/such/plan") != std::string::npos);
+  CHECK(train({"--faults=drop push 1%", "--faults="}).fault.empty());
 }
 
 TEST_CASE("unknown options, missing values and positional arguments are usage errors") {
