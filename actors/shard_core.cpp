@@ -228,6 +228,10 @@ replica_image shard_core::image() const {
 
 result<shard_core> shard_core::from_image(replica_image image) const {
   auto workers = static_cast<uint32_t>(applied_.size());
+  if (image.state.index != index_ || image.state.range_begin != range_.begin
+      || image.state.range_end != range_.end)
+    return status{errc::mismatch, "a replica image of shard " + std::to_string(image.state.index)
+                                    + " was sent to shard " + std::to_string(index_)};
   if (image.round_clocks.size() != workers || image.live.size() != workers
       || (!image.round_sum.empty() && image.round_sum.size() != range_.size()))
     return status{errc::mismatch, "a replica image for shard " + std::to_string(index_)

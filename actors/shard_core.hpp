@@ -63,9 +63,11 @@ public:
 
   /// Everything a hot standby needs to continue exactly here (snapshot, BSP round, live
   /// workers). DC-ASGD's per-worker read copies are not in it: a standby made from an
-  /// image takes the current parameters as what every worker read.
+  /// image takes the current parameters as what every worker read, and starts its
+  /// statistics (staleness, answers) afresh.
   replica_image image() const;
-  /// A shard continuing from `image` with this shard's settings (a standby's sync).
+  /// A shard continuing from `image` with this shard's settings (a standby's sync);
+  /// errc::mismatch for an image of another shard or another number of workers.
   result<shard_core> from_image(replica_image image) const;
 
   uint32_t index() const { return index_; }

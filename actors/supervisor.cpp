@@ -695,6 +695,10 @@ caf::behavior supervisor_behavior(self_ptr self, supervisor_args args) {
         return;
       add_node(self, agent, hello);
       if (!st.finishing) {
+        // A shard left without a standby (no other node was usable) gets one now.
+        for (size_t j = 0; j < st.shards.size(); ++j)
+          if (st.shards[j] && !st.standbys[j])
+            make_standby(self, j, shard_restore_point(self, j));
         st.rebalance_pending = true;
         self->send(st.args.runner, info_atom_v,
                    "node " + hello.name + " joined mid-run: it gets workers at the next epoch");
