@@ -26,8 +26,9 @@ namespace tether {
 /// Hot standby (actors/shard.hpp): `standby(s)` gives a primary its standby (an invalid
 /// handle: none); the primary sends it `sync(image)` and then every change it makes, in
 /// order, as `replicate(push)` or `replicate(worker, clock, live)`; each answers the
-/// standby's version. Any shard actor can be a standby: it becomes the primary when the
-/// supervisor points the workers at it.
+/// number of changes it holds (`tick` is its own reminder to apply them). Any shard
+/// actor can be a standby: it becomes the primary when the supervisor points the workers
+/// at it.
 using shard_actor = caf::typed_actor<
   caf::replies_to<pull_atom, pull_request>::with<param_slice>,
   caf::replies_to<push_atom, push_request>::with<param_slice>,
@@ -40,7 +41,8 @@ using shard_actor = caf::typed_actor<
   caf::reacts_to<standby_atom, caf::actor>,
   caf::replies_to<sync_atom, replica_image>::with<uint64_t>,
   caf::replies_to<replicate_atom, push_request>::with<uint64_t>,
-  caf::replies_to<replicate_atom, uint32_t, uint64_t, bool>::with<uint64_t>>;
+  caf::replies_to<replicate_atom, uint32_t, uint64_t, bool>::with<uint64_t>,
+  caf::reacts_to<tick_atom>>;
 
 /// The checkpointer: writes one checkpoint atomically, keeps the newest K, answers
 /// the path written, its size in bytes and the seconds the write took.

@@ -31,6 +31,36 @@ void answer_ready(self_ptr self) {
   }
 }
 
+/// As a standby: applies the changes received and acknowledged but not applied yet, in
+/// order. Every handler calls it first, so a standby made primary serves nothing before
+/// its backlog is in.
+void catch_up(self_ptr self) {
+  auto& st = self->state;
+  while (!st.backlog.empty()) {
+    auto change = std::move(st.backlog.front());
+    st.backlog.pop_front();
+    if (auto* push = std::get_if<push_request>(&change)) {
+      (void) st.core->push(*push); // checked by the primary, which took it
+    } else {
+      auto& m = std::get<shard_actor_state::membership>(change);
+      if (m.live)
+        st.core->join(m.worker, m.clock);
+      else
+        st.core->leave(m.worker);
+    }
+  }
+}
+
+/// As a standby: keeps one change for catch_up, which a message to itself triggers after
+/// the acknowledgement has left. Answers the number of changes kept so far.
+uint64_t keep(self_ptr self, shard_actor_state::change change) {
+  auto& st = self->state;
+  if (st.backlog.empty())
+    self->send(self, tick_atom_v);
+  st.backlog.push_back(std::move(change));
+  return ++st.kept;
+}
+
 /// The standby did not acknowledge: end it (the supervisor makes a new one) and answer
 /// without one meanwhile.
 void drop_standby(self_ptr self, const caf::error& why) {
@@ -147,12 +177,14 @@ shard_actor::behavior_type shard_behavior(self_ptr self, shard_core core) {
   self->state.core.emplace(std::move(core));
   return {
     [=](pull_atom, const pull_request& pull) -> caf::result<param_slice> {
+      catch_up(self);
       auto rp = self->make_response_promise<param_slice>();
       self->state.waiting.push_back({pull.worker, pull.clock, {}, rp});
       answer_ready(self);
       return rp;
     },
     [=](push_atom, push_request& push) -> caf::result<param_slice> {
+      catch_up(self);
       auto& st = self->state;
       auto rp = self->make_response_promise<param_slice>();
       if (st.held) {
@@ -164,11 +196,13 @@ shard_actor::behavior_type shard_behavior(self_ptr self, shard_core core) {
       return rp;
     },
     [=](hold_atom) -> caf::result<std::vector<uint64_t>, shard_stats> {
+      catch_up(self);
       auto& st = self->state;
       st.held = true;
       return {st.core->applied_clocks(), st.core->stats()};
     },
     [=](cut_atom, std::vector<uint64_t> target) -> caf::result<shard_state> {
+      catch_up(self);
       auto& st = self->state;
       if (st.cut)
         return caf::make_error(caf::sec::runtime_error, "a cut is already pending");
@@ -179,6 +213,7 @@ shard_actor::behavior_type shard_behavior(self_ptr self, shard_core core) {
       return rp;
     },
     [=](release_atom) {
+      catch_up(self);
       auto& st = self->state;
       st.held = false;
       if (st.cut) {
@@ -192,21 +227,26 @@ shard_actor::behavior_type shard_behavior(self_ptr self, shard_core core) {
       }
     },
     [=](stats_atom) -> caf::result<uint64_t, shard_stats> {
+      catch_up(self);
       return {self->state.core->version(), self->state.core->stats()};
     },
     [=](leave_atom, uint32_t worker) {
+      catch_up(self);
       self->state.core->leave(worker);
       replicate(self, worker, uint64_t{0}, false);
       answer_ready(self);
     },
     [=](join_atom, uint32_t worker, uint64_t clock) {
+      catch_up(self);
       self->state.core->join(worker, clock);
       replicate(self, worker, clock, true);
       answer_ready(self);
     },
     [=](standby_atom, caf::actor standby) { set_standby(self, std::move(standby)); },
-    // As a standby: the primary's image and changes, applied in the order sent.
+    // As a standby: the primary's image and changes. A change is acknowledged when it is
+    // here, and applied right after the acknowledgement leaves (catch_up).
     [=](sync_atom, replica_image& image) -> caf::result<uint64_t> {
+      catch_up(self);
       auto core = self->state.core->from_image(std::move(image));
       if (!core)
         return to_error(core.error());
@@ -214,18 +254,12 @@ shard_actor::behavior_type shard_behavior(self_ptr self, shard_core core) {
       return self->state.core->version();
     },
     [=](replicate_atom, push_request& push) -> caf::result<uint64_t> {
-      auto taken = self->state.core->push(push);
-      if (!taken)
-        return to_error(taken.error());
-      return self->state.core->version();
+      return keep(self, std::move(push));
     },
     [=](replicate_atom, uint32_t worker, uint64_t clock, bool live) -> caf::result<uint64_t> {
-      if (live)
-        self->state.core->join(worker, clock);
-      else
-        self->state.core->leave(worker);
-      return self->state.core->version();
+      return keep(self, shard_actor_state::membership{worker, clock, live});
     },
+    [=](tick_atom) { catch_up(self); },
   };
 }
 

@@ -6,7 +6,8 @@
 // (a push taken, a worker leaving or joining), after a full image when the standby is
 // new. An answer to a worker leaves only once the standby has acknowledged every change
 // made up to the moment the answer became possible: a gradient a worker saw answered is
-// in the standby. A standby that fails to acknowledge within the timeout is ended (the
+// in the standby. The standby acknowledges a change on receipt and applies it right after
+// (and before it handles anything else), so its optimizer step is not on the worker's path. A standby that fails to acknowledge within the timeout is ended (the
 // supervisor makes a new one) and answers go on without one meanwhile.
 #pragma once
 
@@ -16,6 +17,7 @@
 #include <chrono>
 #include <deque>
 #include <optional>
+#include <variant>
 
 namespace tether {
 
@@ -46,6 +48,16 @@ struct shard_actor_state {
   std::deque<queued_push> queue;  ///< pushes that arrived while held
   std::vector<waiting_answer> waiting;
   std::optional<pending_cut> cut;
+
+  /// As a standby: changes acknowledged to the primary, not applied yet.
+  struct membership {
+    uint32_t worker;
+    uint64_t clock;
+    bool live;
+  };
+  using change = std::variant<push_request, membership>;
+  std::deque<change> backlog;
+  uint64_t kept = 0;           ///< changes received as a standby
 
   caf::actor standby;          ///< none: answers wait for nothing
   uint64_t standby_generation = 0; ///< bumps on every change of standby

@@ -7,6 +7,9 @@
 # Usage: bench/cluster.sh [REPS (default 3)] [-- TRAIN_OPTION...]
 #   default job: --workers=4 --shards=2 --epochs=3 --limit-train=30000
 # Environment: TETHER (the binary; default build-lead/cli/tether, else build/cli/tether)
+#   MODES: the runs to compare, the first one the baseline (default "process tls plain");
+#   a mode is process, tls or plain, optionally :R for --shard-replicas=R (the cost of hot
+#   standbys: MODES="plain:0 plain:1 tls:0 tls:1"; a cluster's default is auto = 1).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 reps=${1:-3}
@@ -27,9 +30,10 @@ trap 'rm -rf "$work"' EXIT
 field() { grep -o "\"$2\": *[0-9.eE+-]*" "$1" | head -1 | grep -o '[0-9.eE+-]*$'; }
 
 run_one() { # mode rep
-  local mode=$1 rep=$2 dir="$work/$1-$2"
+  local mode=$1 rep=$2 dir="$work/${1/:/-}-$2" job=("${job[@]}")
   mkdir -p "$dir"
-  case $mode in
+  [[ $mode == *:* ]] && job+=(--shard-replicas="${mode#*:}")
+  case ${mode%%:*} in
     process) "$tether" train "${job[@]}" --checkpoint-dir="$dir/ck" --summary="$dir/s.json" \
                --quiet > "$dir/log" 2>&1 ;;
     tls) bash "$root/deploy/local-cluster.sh" --nodes=3 --port=$((20000 + RANDOM % 20000)) --tether="$tether" \
@@ -41,23 +45,25 @@ run_one() { # mode rep
   esac
   printf '%-8s rep %d  accuracy %s  samples/s %s\n' "$mode" "$rep" \
     "$(field "$dir/s.json" test_accuracy)" "$(field "$dir/s.json" samples_per_sec)"
-  field "$dir/s.json" samples_per_sec >> "$work/$mode.rates"
-  field "$dir/s.json" test_accuracy >> "$work/$mode.acc"
+  field "$dir/s.json" samples_per_sec >> "$work/${mode/:/-}.rates"
+  field "$dir/s.json" test_accuracy >> "$work/${mode/:/-}.acc"
 }
 
 median() { sort -g "$1" | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 echo "cluster.sh: $(date -u '+%F %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "job: ${job[*]}"
+read -ra modes <<< "${MODES:-process tls plain}"
 for rep in $(seq 1 "$reps"); do
-  for mode in process tls plain; do run_one "$mode" "$rep"; done
+  for mode in "${modes[@]}"; do run_one "$mode" "$rep"; done
 done
-base=$(median "$work/process.rates")
-base_acc=$(median "$work/process.acc")
+first=${modes[0]/:/-}
+base=$(median "$work/$first.rates")
+base_acc=$(median "$work/$first.acc")
 echo
-printf '%-8s  %-14s %-12s %-10s %s\n' mode "median acc" "samples/s" ratio "acc - one process"
-for mode in process tls plain; do
-  r=$(median "$work/$mode.rates"); a=$(median "$work/$mode.acc")
+printf '%-8s  %-14s %-12s %-10s %s\n' mode "median acc" "samples/s" ratio "acc - ${modes[0]}"
+for mode in "${modes[@]}"; do
+  r=$(median "$work/${mode/:/-}.rates"); a=$(median "$work/${mode/:/-}.acc")
   awk -v m="$mode" -v r="$r" -v b="$base" -v a="$a" -v ba="$base_acc" \
     'BEGIN { printf "%-8s  %-14.4f %-12.0f %-10.2f %+.4f\n", m, a, r, r / b, a - ba }'
 done
