@@ -90,7 +90,8 @@ caf::behavior node_agent_behavior(self_ptr self, node_agent_args args) {
       end(self, 0, "the job has finished");
     else
       end(self, 1, "lost the coordinator (" + to_string(dm.reason)
-                     + "); its job cannot go on without it");
+                     + "): either it ended (run it again with --resume) or it declared this "
+                       "node dead (a hang or a cut link); start this node again to rejoin");
   });
   self->set_default_handler(caf::drop);
   self->request(st.args.registrar, 30s, hello_atom_v, st.args.hello)

@@ -11,7 +11,8 @@ uint32_t replicas_wanted(const job_config& cfg, size_t nodes_at_start) {
   return nodes_at_start >= 2 ? 1 : 0;
 }
 
-void make_standby(caf::stateful_actor<supervisor_state>* self, size_t j, const shard_state& state) {
+void make_standby(caf::stateful_actor<supervisor_state>* self, size_t j, const shard_state& state,
+                  bool announce) {
   auto& st = self->state;
   if (st.replicas == 0 || !st.shards[j])
     return;
@@ -37,6 +38,12 @@ void make_standby(caf::stateful_actor<supervisor_state>* self, size_t j, const s
   }
   st.standbys[j] = standby;
   self->send(st.shards[j], standby_atom_v, caf::actor_cast<caf::actor>(standby));
+  if (announce) {
+    int node = node_running(st, standby.address());
+    self->send(st.args.runner, info_atom_v,
+               "shard " + std::to_string(j) + " has a new standby"
+                 + (node >= 0 ? " on node " + st.nodes[node].hello.name : std::string{}));
+  }
 }
 
 bool promote_standby(caf::stateful_actor<supervisor_state>* self, size_t j) {

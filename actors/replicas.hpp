@@ -18,8 +18,10 @@ uint32_t replicas_wanted(const job_config& cfg, size_t nodes_at_start);
 
 /// Makes shard j's standby, starting from `state` (the primary replaces it with its own
 /// image at once), and gives it to the primary. In a cluster it goes to any node but the
-/// primary's; with no such node the shard runs without one (said on the log).
-void make_standby(caf::stateful_actor<supervisor_state>* self, size_t j, const shard_state& state);
+/// primary's; with no such node the shard runs without one (said on the log). `announce`:
+/// say where it went (not at the start, where the placement lines say it).
+void make_standby(caf::stateful_actor<supervisor_state>* self, size_t j, const shard_state& state,
+                  bool announce = true);
 
 /// Shard j's primary failed: its standby, if it has one, becomes the primary (the
 /// workers are pointed at it by the caller). False when there is no standby.

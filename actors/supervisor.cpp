@@ -661,7 +661,7 @@ caf::behavior supervisor_behavior(self_ptr self, supervisor_args args) {
   for (size_t j = 0; j < a.ranges.size() && !st.final_cut_done; ++j)
     spawn_shard(self, j, a.initial_shards[j]);
   for (size_t j = 0; j < a.ranges.size() && !st.final_cut_done; ++j)
-    make_standby(self, j, a.initial_shards[j]);
+    make_standby(self, j, a.initial_shards[j], false);
   st.training_start = clock_type::now();
   arm_faults(self);
   for (uint32_t i = 0; i < a.cfg.workers; ++i)

@@ -289,6 +289,21 @@ TEST_CASE("messages dropped (1%) and duplicated (1%): every gradient applied onc
   record("messages: drop 1% and duplicate 1%", out, base, counts(out));
 }
 
+TEST_CASE("messages delayed (5%, 20 ms) and pushes flipped (0.5%)" * doctest::skip()) {
+  auto base = baseline_accuracy();
+  temp_dir dir;
+  auto args = job_args(dir, "ck");
+  args.insert(args.end(), {"--request-timeout=0.5",
+                           "--faults=seed 5; delay push 5% 20ms; delay pull 5% 20ms; "
+                           "flip push 0.5%"});
+  cluster c{dir, args};
+  auto out = finish(c);
+  // A flipped push that still decodes carries a changed gradient or worker/clock field:
+  // accuracy and the audit are checked as for any other fault.
+  common_checks(out, base);
+  record("messages: delay 5% by 20 ms, flip 0.5% of pushes", out, base, counts(out));
+}
+
 TEST_CASE("corrupt newest checkpoint, then --resume: it is skipped, the one before is used" *
           doctest::skip()) {
   auto base = baseline_accuracy();
