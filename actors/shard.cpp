@@ -74,18 +74,12 @@ void drop_standby(self_ptr self, const caf::error& why) {
   answer_ready(self);
 }
 
-/// One change of state, sent to the standby (if any) in order.
+/// Sends the standby one message (an image or a change) that brings it to `seq` changes;
+/// its acknowledgement may release answers. A failure gives the standby up.
 template <class... Ts>
-void replicate(self_ptr self, Ts&&... change) {
-  auto& st = self->state;
-  ++st.changes;
-  if (!st.standby) {
-    st.acknowledged = st.changes;
-    return;
-  }
-  auto generation = st.standby_generation;
-  auto seq = st.changes;
-  self->request(st.standby, standby_timeout, replicate_atom_v, std::forward<Ts>(change)...)
+void send_to_standby(self_ptr self, uint64_t seq, Ts&&... msg) {
+  auto generation = self->state.standby_generation;
+  self->request(self->state.standby, standby_timeout, std::forward<Ts>(msg)...)
     .then(
       [=](uint64_t) {
         auto& st = self->state;
@@ -100,6 +94,18 @@ void replicate(self_ptr self, Ts&&... change) {
       });
 }
 
+/// One change of state, sent to the standby (if any) in order.
+template <class... Ts>
+void replicate(self_ptr self, Ts&&... change) {
+  auto& st = self->state;
+  ++st.changes;
+  if (!st.standby) {
+    st.acknowledged = st.changes;
+    return;
+  }
+  send_to_standby(self, st.changes, replicate_atom_v, std::forward<Ts>(change)...);
+}
+
 /// A new standby (or none): it gets an image of everything so far, then every change.
 void set_standby(self_ptr self, caf::actor standby) {
   auto& st = self->state;
@@ -110,21 +116,7 @@ void set_standby(self_ptr self, caf::actor standby) {
     answer_ready(self);
     return;
   }
-  auto generation = st.standby_generation;
-  auto seq = st.changes;
-  self->request(st.standby, standby_timeout, sync_atom_v, st.core->image())
-    .then(
-      [=](uint64_t) {
-        auto& st = self->state;
-        if (generation != st.standby_generation)
-          return;
-        st.acknowledged = std::max(st.acknowledged, seq);
-        answer_ready(self);
-      },
-      [=](caf::error& err) {
-        if (generation == self->state.standby_generation)
-          drop_standby(self, err);
-      });
+  send_to_standby(self, st.changes, sync_atom_v, st.core->image());
 }
 
 /// Takes one push: applies it (or adds it to the BSP round) and sends it to the standby,

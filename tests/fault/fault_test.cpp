@@ -250,9 +250,9 @@ TEST_CASE("shard without standby: restored from the newest checkpoint, the loss 
   REQUIRE(out.code == 0);
   CHECK(out.accuracy() >= base - tolerance);
   CHECK(out.role("restarts", "shard") >= 1);
-  // Lost: at most the updates since the newest checkpoint (--checkpoint-every=200) plus
-  // the steps in flight.
-  CHECK(out.count("updates_lost") <= 200 + 8);
+  // Lost: at most the updates since the newest checkpoint on disk (--checkpoint-every=200;
+  // the newest cut's file may still be being written, so two periods) plus steps in flight.
+  CHECK(out.count("updates_lost") <= 2 * 200 + 8);
   CHECK(contains(out.log, "updates lost"));
   CHECK(checkpoints_verify(dir / "ck"));
   record("shard SIGKILL, no standby (checkpoint restore)", out, base, counts(out), seconds);
