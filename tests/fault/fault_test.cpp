@@ -2,7 +2,7 @@
 // this machine (a coordinator and three nodes on loopback, or namespaced hosts), a fault
 // caused from inside (--faults) or from outside (signals, a cut network link), and checks:
 // the job finishes; its test accuracy is within 1.5 points of the fault-free run of the
-// same job and seed (1 point after a coordinator restart); the restarts and failovers
+// same job and seed (the median of three; 1 point after a coordinator restart); the restarts and failovers
 // expected; no checkpoint left corrupt (every file verifies, but the one corrupted on
 // purpose); no acknowledged update lost (the final cut's audit, updates_lost, which
 // compares every shard's count of held gradients with the steps workers were answered for).
@@ -14,6 +14,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -101,23 +102,30 @@ outcome finish(cluster& c, std::chrono::seconds limit = 180s) {
   return out;
 }
 
-/// The fault-free run's accuracy, once per build: cached next to the test binary.
+/// The fault-free job's accuracy: the median of three runs (async training over processes
+/// varies by about 2 points between runs of one seed; one run as the yardstick would make
+/// the 1.5-point check flaky). Once per build: cached next to the test binary.
 double baseline_accuracy() {
   static double cached = std::nan("");
   if (!std::isnan(cached))
     return cached;
-  auto path = std::string(TETHER_BINARY_DIR) + "/tests/fault-baseline.json";
+  auto path = std::string(TETHER_BINARY_DIR) + "/tests/fault-baseline.txt";
   auto text = slurp(path);
   if (!text.empty() && fs::last_write_time(path) > fs::last_write_time(tether_bin))
-    return cached = json_number(text, "test_accuracy");
-  temp_dir dir;
-  cluster c{dir, job_args(dir, "ck")};
-  auto out = finish(c);
-  REQUIRE_MESSAGE(out.code == 0, out.log);
+    return cached = std::stod(text);
+  std::vector<double> runs;
+  for (int k = 0; k < 3; ++k) {
+    temp_dir dir;
+    cluster c{dir, job_args(dir, "ck")};
+    auto out = finish(c);
+    REQUIRE_MESSAGE(out.code == 0, out.log);
+    runs.push_back(out.accuracy());
+  }
+  std::sort(runs.begin(), runs.end());
   auto tmp = path + ".tmp" + std::to_string(::getpid());
-  std::ofstream(tmp) << out.summary;
+  std::ofstream(tmp) << runs[1] << "\n";
   fs::rename(tmp, path);
-  return cached = out.accuracy();
+  return cached = runs[1];
 }
 
 /// Every checkpoint file in `ck` verifies (`tether inspect` exits 0), but `except`.
