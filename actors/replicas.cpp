@@ -23,9 +23,11 @@ void make_standby(caf::stateful_actor<supervisor_state>* self, size_t j, const s
                               home >= 0 ? std::optional<size_t>{static_cast<size_t>(home)}
                                         : std::optional<size_t>{});
     if (!placed) {
+      auto where = home >= 0 ? " other than " + st.nodes[home].hello.name + " (its primary's)"
+                             : std::string{};
       self->send(st.args.runner, info_atom_v,
-                 "shard " + std::to_string(j) + " runs without a standby for now: "
-                   + to_string(placed.error()));
+                 "shard " + std::to_string(j) + " runs without a standby: no node" + where
+                   + " can take one now; it gets one when a node joins");
       return;
     }
     standby = *placed;
