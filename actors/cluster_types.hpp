@@ -152,7 +152,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_args& x) {
   return f(caf::meta::type_name("tether::worker_args"), x.id, x.workers, x.batch, x.seed,
            x.start_clock, x.total_steps, x.shards, x.ranges, x.supervisor, x.request_timeout,
-           x.straggler_factor, x.step_jitter, x.push_faults, x.pull_faults, x.fault_seed);
+           x.straggler_factor, x.step_jitter, x.push_faults, x.pull_faults, x.fault_seed, x.gpu,
+           x.gpu_math);
 }
 
 } // namespace tether

@@ -79,6 +79,9 @@ struct job_config {
   // supervision
   uint32_t max_restarts = 5;               ///< restarts allowed per restart window
   double restart_window_seconds = 60;
+  // GPU workers (docs/gpu.md): the first gpus.size() workers compute on these CUDA devices
+  std::vector<int> gpus;
+  std::string gpu_math = "fp32";           ///< fp32, or tf32 (tensor cores for fp32 products)
   // fault tolerance (docs/fault-tolerance.md)
   int shard_replicas = -1;                 ///< hot standbys per shard (0 or 1); -1: 1 when the
                                            ///< cluster has 2 or more nodes, else 0

@@ -1,5 +1,7 @@
 #include "actors/job_setup.hpp"
 
+#include "actors/compute_backend.hpp"
+
 #include "core/csv_dataset.hpp"
 #include "messages/checkpoint_file.hpp"
 
@@ -160,6 +162,24 @@ prepare_job(const job_config& cfg, const std::function<void(const std::string&)>
       return fail(job_failure::usage, "--straggler=" + std::to_string(s.worker)
                                         + ":...: there are only " + std::to_string(cfg.workers)
                                         + " workers, numbered from 0");
+
+  if (cfg.gpus.size() > cfg.workers)
+    return fail(job_failure::usage, "--gpus lists " + std::to_string(cfg.gpus.size())
+                                      + " devices but --workers=" + std::to_string(cfg.workers)
+                                      + ": the first workers run on the listed GPUs, so give at "
+                                        "least as many workers");
+  if (!cfg.gpus.empty())
+    if (auto why = gpu_problem(cfg.gpus); !why.empty())
+      return fail(job_failure::usage, "--gpus: " + why);
+  for (const auto& f : cfg.fault.timed) {
+    auto count = f.target == fault_target::worker ? cfg.workers
+                 : f.target == fault_target::shard || f.target == fault_target::standby
+                   ? cfg.shards
+                   : UINT32_MAX;
+    if (f.index >= count)
+      return fail(job_failure::usage, "--faults: '" + f.text + "': there are only "
+                                        + std::to_string(count) + " of them, numbered from 0");
+  }
 
   // The checkpoint directory.
   if (auto st = check_writable_dir(cfg.checkpoint_dir); !st)

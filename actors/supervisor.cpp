@@ -87,6 +87,10 @@ void spawn_worker(self_ptr self, uint32_t i) {
   w.push_faults = a.cfg.fault.push;
   w.pull_faults = a.cfg.fault.pull;
   w.fault_seed = a.cfg.fault.seed;
+  if (i < a.cfg.gpus.size()) {
+    w.gpu = a.cfg.gpus[i];
+    w.gpu_math = a.cfg.gpu_math;
+  }
   w.step_jitter = a.cfg.step_jitter;
   if (a.registrar) {
     std::optional<size_t> home;
@@ -101,7 +105,9 @@ void spawn_worker(self_ptr self, uint32_t i) {
     }
     st.workers[i] = *placed;
   } else {
-    st.workers[i] = self->spawn<caf::monitored>(worker_behavior, std::move(w));
+    st.workers[i] = w.gpu >= 0
+                      ? self->spawn<caf::monitored + caf::detached>(worker_behavior, std::move(w))
+                      : self->spawn<caf::monitored>(worker_behavior, std::move(w));
   }
   self->send(st.workers[i], start_atom_v);
 }

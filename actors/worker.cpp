@@ -184,8 +184,14 @@ void step(self_ptr self) {
   auto started = std::chrono::steady_clock::now();
   auto spe = st.sampler->steps_per_epoch();
   auto idx = st.sampler->batch_indices(st.clock / spe, a.id, st.clock % spe);
-  gather_batch(*a.train, idx, st.x, st.y);
-  st.last_loss = a.net->loss_and_gradient(st.params, st.x, st.y, idx.size(), st.grad, st.ws);
+  auto loss = st.backend->step(st.params, idx, st.grad);
+  if (!loss) {
+    self->quit(caf::make_error(caf::sec::runtime_error,
+                               "worker " + std::to_string(a.id) + " on " + st.backend->name()
+                                 + ": " + loss.error().message()));
+    return;
+  }
+  st.last_loss = *loss;
   auto compute = std::chrono::steady_clock::now() - started;
   st.last_compute_seconds = std::chrono::duration<double>(compute).count();
   double extra = a.straggler_factor - 1;
@@ -211,6 +217,17 @@ caf::behavior worker_behavior(self_ptr self, worker_args args) {
   st.delayed.resize(args.shards.size());
   st.fault_draws = splitmix64{args.fault_seed * 0xD1B54A32D192ED03ull + args.id + 1};
   st.jitter = splitmix64{args.seed * 0x9E3779B97F4A7C15ull + args.id + 1};
+  if (args.gpu < 0) {
+    st.backend = make_cpu_backend(args.net, args.train);
+  } else {
+    auto gpu = make_gpu_backend(args.gpu, args.gpu_math, args.net, args.train, args.batch);
+    if (!gpu) {
+      self->quit(caf::make_error(caf::sec::runtime_error, "worker " + std::to_string(args.id)
+                                                             + ": " + gpu.error().message()));
+      return {};
+    }
+    st.backend = std::move(*gpu);
+  }
   st.args = std::move(args);
   return {
     [=](start_atom) { pull_all(self); },

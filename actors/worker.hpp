@@ -9,7 +9,9 @@
 // parameters in hand, push each shard its gradient slice; each push answers with
 // the shard's fresh slice (fused push+pull), so the next step starts when all shards
 // have answered. After each step the worker reports (clock, loss, seconds blocked) to
-// the supervisor. The compute runs inside the handler: one step is about a millisecond.
+// the supervisor. The compute runs inside the handler (actors/compute_backend.hpp): on
+// the CPU one step is about a millisecond; a GPU worker is detached and waits for its
+// stream in its own thread.
 // A straggler (or jitter) waits on a timer between compute and push, so it holds no core.
 // Blocked time: from sending the pulls or pushes until the last answer arrived (round
 // trips plus whatever the consistency model held back).
@@ -21,6 +23,7 @@
 // as a receiver would (a message that no longer decodes is dropped).
 #pragma once
 
+#include "actors/compute_backend.hpp"
 #include "actors/interfaces.hpp"
 #include "core/dataset.hpp"
 #include "core/fault_plan.hpp"
@@ -54,6 +57,10 @@ struct worker_args {
   /// --faults: what happens to this worker's pushes and pulls (actors/message_faults.hpp)
   message_faults push_faults, pull_faults;
   uint64_t fault_seed = 1;
+  /// --gpus: the CUDA device this worker computes on (-1: the CPU) and --gpu-math. A GPU
+  /// worker must be spawned detached (actors/compute_backend.hpp says why).
+  int gpu = -1;
+  std::string gpu_math = "fp32";
 };
 
 struct worker_state {
@@ -68,10 +75,10 @@ struct worker_state {
   bool stopping = false;
   std::vector<float> params;   ///< the full vector, assembled from the slices
   std::vector<uint64_t> versions; ///< per shard: version of the slice in hand
-  std::vector<float> grad, x, y;
+  std::vector<float> grad;
+  std::unique_ptr<compute_backend> backend; ///< made at the start: CPU or GPU
   /// per shard: a buffer for the next gradient slice (the last reply's memory)
   std::vector<std::vector<float>> spare;
-  model_workspace ws;
   float last_loss = 0;
   double last_compute_seconds = 0;
   splitmix64 jitter;           ///< the worker's own stream of jitter draws

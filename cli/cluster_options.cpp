@@ -38,7 +38,7 @@ const std::vector<subcommand_option>& node_option_list() {
     {"heartbeat", "DURATION", "heartbeat interval (default 1s)"},
     {"heartbeat-timeout", "DURATION", "silence after which the coordinator is lost (default 5s)"},
     {"join-timeout", "DURATION", "how long to keep trying to reach the coordinator (default 60s)"},
-    {"gpus", "LIST", "GPU workers (not in this build)"},
+    {"gpus", "LIST", "GPU workers on nodes (not built yet: refused)"},
   };
   return options;
 }

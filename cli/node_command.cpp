@@ -84,7 +84,8 @@ int node_command(int argc, const char* const* argv) {
   }
   if (!a.gpus.empty()) {
     std::cerr << "tether: --gpus=" << a.gpus
-              << ": this build has no GPU workers; leave out --gpus (CPU workers only)\n";
+              << ": GPU workers run in `tether train --gpus` (one process) only; on cluster "
+                 "nodes they are not built yet: leave out --gpus (CPU workers)\n";
     return exit_usage;
   }
   if (auto st = check_network(a.net, {a.join.host}); !st) {

@@ -4,6 +4,7 @@
 
 #include "core/model.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -300,6 +301,46 @@ std::vector<option_spec> make_train_options() {
                               TETHER_FIELD(max_restarts), 0, u32));
   rows.push_back(real_option("restart-window", "SECONDS", "period of the restart budget",
                              TETHER_FIELD(restart_window_seconds), 0.0, false));
+  rows.push_back({"gpus", "LIST",
+                  "CUDA devices, e.g. 0,1: the first workers compute on them, one each, the "
+                  "rest on the CPU (empty: none; docs/gpu.md)",
+                  [](const job_config& cfg) {
+                    std::string out;
+                    for (int g : cfg.gpus)
+                      out += (out.empty() ? "" : ",") + std::to_string(g);
+                    return out;
+                  },
+                  [](job_config& cfg, const std::string& text) -> status {
+                    std::vector<int> gpus;
+                    size_t start = 0;
+                    while (start < text.size()) {
+                      auto end = text.find(',', start);
+                      auto item = text.substr(start, end == std::string::npos ? end : end - start);
+                      int value = -1;
+                      auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
+                      if (item.empty() || ec != std::errc{} || ptr != item.data() + item.size()
+                          || value < 0 || value > 1023)
+                        return bad("expected device numbers separated by commas, e.g. 0,1");
+                      if (std::find(gpus.begin(), gpus.end(), value) != gpus.end())
+                        return bad("device " + item + " is listed twice");
+                      gpus.push_back(value);
+                      if (end == std::string::npos)
+                        break;
+                      start = end + 1;
+                    }
+                    cfg.gpus = std::move(gpus);
+                    return {};
+                  }});
+  rows.push_back({"gpu-math", "fp32|tf32",
+                  "GPU matrix products in plain fp32, or tf32 on the tensor cores (the shards "
+                  "keep fp32)",
+                  [](const job_config& cfg) { return cfg.gpu_math; },
+                  [](job_config& cfg, const std::string& text) -> status {
+                    if (text != "fp32" && text != "tf32")
+                      return bad("expected fp32 or tf32");
+                    cfg.gpu_math = text;
+                    return {};
+                  }});
   rows.push_back({"shard-replicas", "auto|0|1",
                   "hot standbys per shard, each on another node, kept in step before workers "
                   "are answered (auto: 1 when the cluster starts with 2 or more nodes)",

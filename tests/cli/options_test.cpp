@@ -40,6 +40,7 @@ TEST_CASE("every option accepts a good value, in both --name=value and --name va
       {"metrics-log", "points.jsonl"}, {"log-file", "run.log"},
       {"log-level", "warning"},
       {"shard-replicas", "1"},     {"request-timeout", "2.5"},
+      {"gpus", "0,1"},             {"gpu-math", "tf32"},
       {"faults", "kill worker 0 at step 5; drop push 1%"},
       {"train", "a.csv", {"--dataset=csv", "--test=b.csv"}},
       {"test", "b.csv", {"--dataset=csv", "--train=a.csv"}},
@@ -141,6 +142,20 @@ TEST_CASE("choices, model and paths are checked") {
   CHECK(train_error({"--data-dir="}).starts_with("--data-dir=: expected a path"));
   CHECK(train_error({"--checkpoint-dir="}).starts_with("--checkpoint-dir=: "));
   CHECK(train({"--summary=s.json", "--summary="}).summary_path.empty());
+}
+
+TEST_CASE("--gpus lists devices once each; --gpu-math is fp32 or tf32") {
+  CHECK(train({"--gpus=0,3"}).gpus == std::vector<int>{0, 3});
+  CHECK(value_of(train({"--gpus=1,0"}), "gpus") == "1,0");
+  CHECK(train({"--gpus=0", "--gpus="}).gpus.empty());
+  for (auto bad : {"a", "0,,1", "-1", "0,", "1.5", "99999"}) {
+    CAPTURE(bad);
+    CHECK(train_error({std::string("--gpus=") + bad}).find("expected device numbers")
+          != std::string::npos);
+  }
+  CHECK(train_error({"--gpus=0,0"}) == "--gpus=0,0: device 0 is listed twice");
+  CHECK(train({"--gpu-math=tf32"}).gpu_math == "tf32");
+  CHECK(train_error({"--gpu-math=fp16"}) == "--gpu-math=fp16: expected fp32 or tf32");
 }
 
 TEST_CASE("fault tolerance options: replicas, request timeout, fault plans") {

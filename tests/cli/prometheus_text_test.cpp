@@ -48,7 +48,7 @@ job_status training_job() {
     w.step_buckets[4] = 30;  // le 0.01
     w.step_buckets.back() = 6;
     s.worker.push_back(w);
-    s.shard.push_back({i, i * 100u, (i + 1) * 100u, 1872, 1872});
+    s.shard.push_back({i, i * 100u, (i + 1) * 100u, 1872, 1872, ""});
   }
   s.staleness_histogram = {900, 1500, 800, 300, 44};
   s.tau_sum = 1500 + 1600 + 900 + 176;

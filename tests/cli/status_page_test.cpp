@@ -73,8 +73,8 @@ job_status job_with_curve() {
     w.step_buckets[4] = 25;
     s.worker.push_back(w);
   }
-  s.shard.push_back({0, 0, 118282, 2500, 10000});
-  s.shard.push_back({1, 118282, 235146, 2500, 10000});
+  s.shard.push_back({0, 0, 118282, 2500, 10000, ""});
+  s.shard.push_back({1, 118282, 235146, 2500, 10000, ""});
   s.staleness_histogram = {2100, 4300, 2400, 900, 250, 50};
   s.tau_count = 10000;
   s.tau_sum = 4300 + 4800 + 2700 + 1000 + 250;

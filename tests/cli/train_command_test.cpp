@@ -151,6 +151,19 @@ TEST_CASE("bad options are usage errors with exit code 2") {
   CHECK(run({"frobnicate"}).exit_code == 2);
 }
 
+TEST_CASE("--gpus without a usable device, and bad fault plans, are refused before training") {
+  // This machine has no GPU: a CUDA build says there is no device, a CPU-only build that it
+  // has no GPU support; both exit 2 and write nothing.
+  auto gpu = run({"train", "--gpus=0", "--limit-train=1000"});
+  CHECK(gpu.exit_code == 2);
+  CHECK((gpu.output.find("--gpus: no CUDA device can be used here") != std::string::npos
+         || gpu.output.find("--gpus: this build of tether has no GPU support") != std::string::npos));
+  train_fails({"--gpus=0,1,2", "--workers=2"}, 2, "give at least as many workers");
+  train_fails({"--faults=kill worker 5 at step 10"}, 2, "there are only 2 of them");
+  train_fails({"--faults=kill wrker 5 at step 10"}, 2, "unknown target 'wrker'");
+  train_fails({"--faults=/no/such/plan.txt"}, 2, "/no/such/plan.txt");
+}
+
 TEST_CASE("bad data exits 3 and names the file") {
   temp_dir data;
   SUBCASE("missing directory") {
