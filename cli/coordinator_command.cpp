@@ -32,7 +32,12 @@ int coordinator_command(int argc, const char* const* argv) {
     std::cerr << "tether: " << job.error().message() << "\n";
     return exit_usage;
   }
-  return train_command(job->config, &cluster);
+  if (!job->config.gpus.empty()) {
+    std::cerr << "tether: --gpus: GPU workers run in `tether train --gpus` (one process) only; "
+                 "placing them on cluster nodes is not built yet\n";
+    return exit_usage;
+  }
+    return train_command(job->config, &cluster);
 }
 
 } // namespace tether

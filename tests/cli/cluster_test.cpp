@@ -293,6 +293,9 @@ TEST_CASE("--insecure is refused off loopback, and bad TLS directories are named
   auto [c8, out8] = run({"node", "--join=127.0.0.1:7070", "--insecure", "--gpus=0"});
   CHECK(c8 == 2);
   CHECK(contains(out8, "on cluster nodes they are not built yet"));
+  auto [c10, out10] = run({"coordinator", "--listen=127.0.0.1:7070", "--insecure", "--gpus=0"});
+  CHECK(c10 == 2);
+  CHECK(contains(out10, "placing them on cluster nodes is not built yet"));
   auto [c9, out9] = run({"coordinator", "--listen=127.0.0.1:7070", "--insecure",
                          "--heartbeat=2s", "--heartbeat-timeout=1s"});
   CHECK(c9 == 2);
