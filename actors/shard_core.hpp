@@ -6,7 +6,7 @@
 // is the number of w's gradients in the parameters. A push with clock < applied_clocks()[w]
 // is a duplicate (a retry after a timeout or a failover) and is skipped: each (worker,
 // clock) is applied at most once. A larger clock than expected is accepted (after a
-// restore from a checkpoint, or a rejoin at the slowest live clock).
+// restore from a checkpoint).
 //
 // Consistency (core/consistency.hpp):
 //   async  may_answer() is always true.

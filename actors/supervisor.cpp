@@ -398,16 +398,12 @@ void on_down(self_ptr self, caf::down_msg& dm) {
         st.recovering.push_back(
           {clock_type::now(), static_cast<int>(i), "worker " + std::to_string(i), {}});
       if (!st.finishing) {
-        // Under bsp and ssp the replacement rejoins at the slowest live clock (async:
-        // where it left off). The join reaches the shards before its first pull.
-        if (st.args.cfg.consistency.model != consistency_model::async) {
-          uint64_t slowest = UINT64_MAX;
-          for (size_t w = 0; w < st.clocks.size(); ++w)
-            if (w != i && !st.done[w])
-              slowest = std::min(slowest, st.clocks[w]);
-          if (slowest != UINT64_MAX)
-            st.clocks[i] = std::max(st.clocks[i], slowest);
-        }
+        // The replacement goes on from the worker's last reported clock, under every
+        // model: its partition of the epoch is handed over whole, no batch skipped (a
+        // batch some shards applied before the failure is skipped there as a duplicate).
+        // Under ssp the others may wait for it to come within the bound; under bsp its
+        // gradients join the rounds of the others' later clocks. The join reaches the
+        // shards before its first pull.
         send_to_shards(self, caf::make_message(join_atom_v, i, st.clocks[i]));
         spawn_worker(self, i);
       }
