@@ -60,19 +60,34 @@ void lose(self_ptr self, uint64_t round) {
   self->delayed_send(self, self->state.args.request_timeout, lost_atom_v, round);
 }
 
-void send_pull(self_ptr self, uint64_t round, size_t s, bool count) {
+/// Asks shard s (a pull or a push, `msg`); `count`: its answer counts for this round trip
+/// (false for the second copy of a duplicate and for an answer a fault drops), and the
+/// last one counted calls `then` (the step after a pull, step_done after the pushes).
+template <class... Ts>
+void ask_shard(self_ptr self, uint64_t round, size_t s, bool count, void (*then)(self_ptr),
+               Ts&&... msg) {
   auto& st = self->state;
-  self->request(st.args.shards[s], st.args.request_timeout, pull_atom_v,
-                pull_request{st.args.id, st.clock})
+  self->request(st.args.shards[s], st.args.request_timeout, std::forward<Ts>(msg)...)
     .then(
       [=](param_slice& p) {
         if (count && slice_arrived(self, round, s, p))
-          step(self);
+          then(self);
       },
       [=](caf::error& err) {
         if (count && round == self->state.round)
           recover(self, err);
       });
+}
+
+void send_pull(self_ptr self, uint64_t round, size_t s, bool count) {
+  ask_shard(self, round, s, count, step, pull_atom_v,
+            pull_request{self->state.args.id, self->state.clock});
+}
+
+/// How long a delay fault holds a message.
+std::chrono::milliseconds delay_of(const message_faults& faults) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::duration<double>(faults.delay_seconds));
 }
 
 void pull_all(self_ptr self) {
@@ -95,9 +110,8 @@ void pull_all(self_ptr self) {
         send_pull(self, round, s, false);
         break;
       case message_fate::delay:
-        self->delayed_send(self, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::duration<double>(st.args.pull_faults.delay_seconds)),
-                           resend_atom_v, round, static_cast<uint32_t>(s), false);
+        self->delayed_send(self, delay_of(st.args.pull_faults), resend_atom_v, round,
+                           static_cast<uint32_t>(s), false);
         break;
       case message_fate::deliver:
         send_pull(self, round, s, true);
@@ -115,20 +129,9 @@ void step_done(self_ptr self) {
   step(self);
 }
 
-/// Sends shard s its push; `count`: its answer counts for the step (false for the
-/// second copy of a duplicate and for a push whose answer a fault drops).
+/// Sends shard s its push (see ask_shard for `count`).
 void send_push(self_ptr self, uint64_t round, size_t s, push_request push, bool count) {
-  auto& st = self->state;
-  self->request(st.args.shards[s], st.args.request_timeout, push_atom_v, std::move(push))
-    .then(
-      [=](param_slice& p) {
-        if (count && slice_arrived(self, round, s, p))
-          step_done(self);
-      },
-      [=](caf::error& err) {
-        if (count && round == self->state.round)
-          recover(self, err);
-      });
+  ask_shard(self, round, s, count, step_done, push_atom_v, std::move(push));
 }
 
 /// Sends each shard its slice of the gradient in hand; the answers start the next step.
@@ -160,9 +163,8 @@ void send_pushes(self_ptr self) {
         break;
       case message_fate::delay:
         st.delayed[s] = std::move(push);
-        self->delayed_send(self, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::duration<double>(a.push_faults.delay_seconds)),
-                           resend_atom_v, round, static_cast<uint32_t>(s), true);
+        self->delayed_send(self, delay_of(a.push_faults), resend_atom_v, round,
+                           static_cast<uint32_t>(s), true);
         break;
       case message_fate::flip:
         if (auto bent = flipped(st.fault_draws, push, decode_push))
