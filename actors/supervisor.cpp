@@ -445,9 +445,10 @@ void on_down(self_ptr self, caf::down_msg& dm) {
       }
       ++st.report.restarts["shard"];
       st.recovering.push_back({clock_type::now(), -1, who, st.clocks});
-      spawn_shard(self, j, shard_restore_point(self, j));
+      auto restored = shard_restore_point(self, j); // one read of the checkpoint for both
+      spawn_shard(self, j, restored);
       send_to_children(self, caf::make_message(shards_atom_v, st.shards));
-      make_standby(self, j, shard_restore_point(self, j));
+      make_standby(self, j, restored);
       return;
     }
   }
