@@ -4,7 +4,7 @@
 // It runs detached (its own thread) because fsync blocks.
 #pragma once
 
-#include "actors/interfaces.hpp"
+#include "messages/interfaces.hpp"
 
 #include <string>
 

@@ -2,18 +2,18 @@
 
 #include "actors/fault_injector.hpp"
 #include "actors/publish.hpp"
-#include "actors/replicas.hpp"
+#include "actors/supervisor.hpp"
+#include "actors/supervisor_steps.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <memory>
-#include <numeric>
 
 namespace tether {
 
 namespace {
 
-using self_ptr = caf::stateful_actor<supervisor_state>*;
+using self_ptr = supervisor_pointer;
 using then_fn = void (*)(self_ptr, bool, bool);
 using namespace std::chrono_literals;
 
@@ -25,27 +25,20 @@ struct gather {
   bool failed = false;
   std::vector<std::vector<uint64_t>> clocks;
   std::vector<shard_state> states;
-  shard_stats stats; ///< summed over shards (max for the maxima)
+  std::vector<size_t> from_restore_point; ///< best effort: shards that did not answer
 };
-
-void add_stats(shard_stats& sum, const shard_stats& s) {
-  sum.applied += s.applied;
-  sum.duplicates += s.duplicates;
-  sum.tau_sum += s.tau_sum;
-  sum.tau_max = std::max(sum.tau_max, s.tau_max);
-  sum.max_clock_gap = std::max(sum.max_clock_gap, s.max_clock_gap);
-  sum.answers += s.answers;
-  if (sum.tau_histogram.size() < s.tau_histogram.size())
-    sum.tau_histogram.resize(s.tau_histogram.size(), 0);
-  for (size_t t = 0; t < s.tau_histogram.size(); ++t)
-    sum.tau_histogram[t] += s.tau_histogram[t];
-}
 using gather_ptr = std::shared_ptr<gather>;
+
+/// Requests of a cut: short while the job is finishing (a stuck shard must not hold a
+/// stop up for long).
+std::chrono::seconds hold_timeout(const supervisor_state& st) {
+  return st.phase == job_phase::training ? 10s : 5s;
+}
 
 void release_all(self_ptr self) {
   for (auto& s : self->state.shards)
-    if (s)
-      self->send(s, release_atom_v);
+    if (s.primary)
+      self->send(s.primary, release_atom_v);
 }
 
 void fail(self_ptr self, const gather_ptr& g, const caf::error& err) {
@@ -54,114 +47,65 @@ void fail(self_ptr self, const gather_ptr& g, const caf::error& err) {
   g->failed = true;
   release_all(self);
   if (g->kind.final)
-    self->send(self->state.args.runner, point_atom_v,
-               "final cut failed (" + to_string(err) + "); retrying");
+    caf::anon_send(self->state.args.runner, point_atom_v,
+               "final cut failed (" + to_string(err) + "); trying again");
   g->then(self, g->kind.final, false);
 }
 
 checkpoint_data make_checkpoint(const supervisor_state& st, const std::vector<uint64_t>& target,
                                 std::vector<shard_state> states) {
+  const auto& plan = *st.plan;
   checkpoint_data c;
-  c.updates = updates_of(st.args.cfg, target);
-  c.model = st.args.net->spec().to_string();
-  c.layout_fingerprint = st.args.net->layout().fingerprint();
-  c.total_params = st.args.net->layout().total;
-  c.optimizer = to_string(st.args.cfg.optimizer.kind);
-  c.consistency = to_string(st.args.cfg.consistency.model);
-  c.seed = st.args.cfg.seed;
+  c.updates = st.progress().updates_at(target);
+  c.model = plan.net->spec().to_string();
+  c.layout_fingerprint = plan.net->layout().fingerprint();
+  c.total_params = plan.net->layout().total;
+  c.optimizer = to_string(plan.cfg.optimizer.kind);
+  c.consistency = to_string(plan.cfg.consistency.model);
+  c.seed = plan.cfg.seed;
   c.worker_steps = target;
   c.shards = std::move(states);
-  c.config = st.args.cfg.effective_options;
+  c.config = plan.cfg.effective_options;
   c.created_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::system_clock::now().time_since_epoch())
                         .count();
+  c.work = st.dispatcher->position_at(target);
   return c;
 }
 
-void finish_cut(self_ptr self, const gather_ptr& g, std::vector<uint64_t> target) {
-  auto& st = self->state;
-  const auto& a = st.args;
-  std::vector<float> params(a.net->layout().total);
-  for (const auto& s : g->states)
-    std::copy(s.params.begin(), s.params.end(), params.begin() + s.range_begin);
-
+progress_point make_point(supervisor_state& st, const gather& g,
+                          const std::vector<uint64_t>& target) {
+  const auto& ledger = st.progress();
   progress_point p;
-  p.final = g->kind.final;
-  p.updates = updates_of(a.cfg, target);
-  p.epoch = static_cast<double>(p.updates) / a.updates_per_epoch;
-  if (!st.recent_losses.empty())
-    p.train_loss = std::accumulate(st.recent_losses.begin(), st.recent_losses.end(), 0.0)
-                   / st.recent_losses.size();
-  const auto& stats = g->stats;
-  p.mean_staleness = stats.applied ? stats.tau_sum / stats.applied : 0.0;
+  p.final = g.kind.final;
+  p.updates = ledger.updates_at(target);
+  p.epoch = static_cast<double>(p.updates) / std::max<uint64_t>(1, st.plan->updates_per_epoch);
+  p.train_loss = ledger.mean_loss();
+  auto stats = ledger.totals();
+  p.mean_staleness = stats.applied ? stats.tau_sum / static_cast<double>(stats.applied) : 0.0;
   p.max_staleness = stats.tau_max;
   p.max_clock_gap = stats.max_clock_gap;
-  p.blocked_seconds = std::accumulate(st.blocked.begin(), st.blocked.end(), 0.0);
-  {
-    uint64_t fastest = 0, slowest = UINT64_MAX;
-    for (size_t w = 0; w < st.clocks.size(); ++w)
-      if (!st.done[w]) {
-        fastest = std::max(fastest, st.clocks[w]);
-        slowest = std::min(slowest, st.clocks[w]);
-      }
-    p.clock_lag = slowest == UINT64_MAX ? 0 : fastest - slowest;
-  }
-  if (g->kind.evaluate) {
-    model_workspace ws;
-    const auto& test = *a.data.test;
-    auto ev = a.net->evaluate(params, test.x, test.y, test.count, ws);
-    p.test_loss = ev.loss;
-    p.test_accuracy = ev.accuracy;
-    p.test_mse = ev.mse;
-  }
-  auto now = supervisor_state::clock::now();
-  release_all(self);
-  if (g->kind.evaluate && !st.training_ended)
-    st.paused += now - g->started;
-  auto end = st.training_ended ? st.training_end : now;
-  p.training_seconds = std::chrono::duration<double>(end - st.training_start - st.paused).count();
-  p.wall_seconds = std::chrono::duration<double>(now - a.job_start).count();
-  uint64_t started = std::accumulate(a.worker_start.begin(), a.worker_start.end(), uint64_t{0});
-  uint64_t batches = std::accumulate(target.begin(), target.end(), uint64_t{0});
-  auto samples = (batches - std::min(batches, started)) * a.cfg.batch;
-  p.samples_per_sec = p.training_seconds > 0 ? samples / p.training_seconds : 0;
+  p.blocked_seconds = ledger.blocked_seconds();
+  p.clock_lag = ledger.clock_lag();
+  st.report.clock_lag_max = std::max(st.report.clock_lag_max, p.clock_lag);
+  return p;
+}
 
-  // The final cut often lands on the update count of the epoch-end point just taken:
-  // that point is then the final one, not a second point.
-  bool repeats_last = !st.report.curve.empty() && st.report.curve.back().updates == p.updates;
-  if (g->kind.final && repeats_last) {
-    p.wall_seconds = st.report.curve.back().wall_seconds;
-    st.report.curve.back() = p;
-  } else if (g->kind.evaluate) {
-    st.report.curve.push_back(p);
-    publish_quick_status(self);
-    self->send(a.runner, point_atom_v, p);
-  }
-  if (g->kind.final) {
-    st.report.staleness_histogram = stats.tau_histogram;
-    st.report.final_point = p;
-    st.report.final_params = std::move(params);
-    st.report.final_train_loss = p.train_loss;
-    st.report.updates_lost_by_shard = lost_per_shard(st.acked, a.initial_shards, g->states);
-    st.report.updates_lost = 0;
-    for (auto lost : st.report.updates_lost_by_shard)
-      st.report.updates_lost = std::max(st.report.updates_lost, lost);
-  }
-  if (!g->kind.checkpoint) {
-    g->then(self, g->kind.final, true);
-    return;
-  }
-  // The write happens after the release and outside the cut: training goes on while
-  // the checkpointer writes. Only the final cut waits for its file.
+/// Writes the checkpoint of the cut (after the release: training goes on meanwhile).
+void write_checkpoint(self_ptr self, const gather_ptr& g, std::vector<uint64_t> target) {
+  auto& st = self->state;
   bool final = g->kind.final;
-  self->request(st.checkpointer, 120s, write_atom_v,
-                make_checkpoint(st, target, std::move(g->states)))
+  auto data = make_checkpoint(st, target, std::move(g->states));
+  auto updates = data.updates;
+  self->request(st.checkpointer, 120s, write_atom_v, std::move(data))
     .then(
       [=](const std::string& path, uint64_t bytes, double seconds) {
         auto& st = self->state;
-        st.report.checkpoint_path = path;
+        st.report.newest_checkpoint = path;
+        st.report.newest_checkpoint_updates = updates;
+        if (final)
+          st.report.checkpoint_path = path;
         faults_after_checkpoint(self, path);
-        st.report.checkpoint_error.clear();
         ++st.status.checkpoints_written;
         st.status.checkpoint_seconds_sum += seconds;
         st.status.checkpoint_seconds_last = seconds;
@@ -173,25 +117,85 @@ void finish_cut(self_ptr self, const gather_ptr& g, std::vector<uint64_t> target
         auto msg = err.context().match_elements<std::string>()
                      ? err.context().get_as<std::string>(0)
                      : to_string(err);
-        self->state.report.checkpoint_error = msg;
-        self->send(self->state.args.runner, point_atom_v, "checkpoint failed: " + msg);
+        auto& st = self->state;
+        st.report.checkpoint_error = msg;
+        caf::anon_send(st.args.runner, point_atom_v, "checkpoint failed: " + msg);
         if (final)
-          g->then(self, true, false);
+          g->then(self, true, true); // the cut is done; the report says the file is not
       });
   if (!final)
     g->then(self, false, true);
 }
 
-void request_cut(self_ptr self, const gather_ptr& g) {
+void finish_cut(self_ptr self, const gather_ptr& g, std::vector<uint64_t> target) {
   auto& st = self->state;
-  std::vector<uint64_t> target(st.args.cfg.workers, 0);
-  for (const auto& c : g->clocks)
+  const auto& plan = *st.plan;
+  std::vector<float> params(plan.net->layout().total);
+  for (const auto& s : g->states)
+    std::copy(s.params.begin(), s.params.end(), params.begin() + s.range_begin);
+  auto p = make_point(st, *g, target);
+  if (g->kind.evaluate && plan.data.test) {
+    model_workspace ws;
+    const auto& test = *plan.data.test;
+    auto ev = plan.net->evaluate(params, test.x, test.y, test.count, ws);
+    p.test_loss = ev.loss;
+    p.test_accuracy = ev.accuracy;
+    p.test_mse = ev.mse;
+  }
+  auto now = st.now();
+  release_all(self);
+  if (g->kind.evaluate)
+    st.progress().pause(now - g->started);
+  p.training_seconds = st.progress().training_seconds(now);
+  p.wall_seconds = std::chrono::duration<double>(now - st.args.job_start).count();
+  auto samples = st.progress().samples_at(target);
+  p.samples_per_sec = p.training_seconds > 0 ? static_cast<double>(samples) / p.training_seconds : 0;
+
+  // The final cut often lands on the update count of the epoch-end point just taken:
+  // that point is then the final one, not a second point.
+  bool repeats_last = !st.report.curve.empty() && st.report.curve.back().updates == p.updates;
+  if (g->kind.final && repeats_last) {
+    p.wall_seconds = st.report.curve.back().wall_seconds;
+    st.report.curve.back() = p;
+  } else if (g->kind.evaluate) {
+    st.report.curve.push_back(p);
+    publish_quick_status(self);
+    caf::anon_send(st.args.runner, point_atom_v, p);
+  }
+  if (g->kind.final) {
+    auto& r = st.report;
+    r.staleness_histogram = st.progress().totals().tau_histogram;
+    r.final_point = p;
+    r.final_params = std::move(params);
+    r.final_train_loss = p.train_loss;
+    r.updates_lost_by_shard = st.progress().lost_per_shard(st.args.initial_shards, g->states);
+    r.updates_lost = 0;
+    for (auto lost : r.updates_lost_by_shard)
+      r.updates_lost = std::max(r.updates_lost, lost);
+    r.shards_from_restore_point = g->from_restore_point;
+  }
+  if (g->kind.checkpoint)
+    write_checkpoint(self, g, std::move(target));
+  else
+    g->then(self, g->kind.final, true);
+}
+
+std::vector<uint64_t> elementwise_max(const std::vector<std::vector<uint64_t>>& clocks,
+                                      size_t slots) {
+  std::vector<uint64_t> target(slots, 0);
+  for (const auto& c : clocks)
     for (size_t w = 0; w < target.size() && w < c.size(); ++w)
       target[w] = std::max(target[w], c[w]);
+  return target;
+}
+
+void request_cut(self_ptr self, const gather_ptr& g) {
+  auto& st = self->state;
+  auto target = elementwise_max(g->clocks, st.plan->slot_capacity());
   g->left = st.shards.size();
   g->states.resize(st.shards.size());
   for (size_t j = 0; j < st.shards.size(); ++j) {
-    self->request(st.shards[j], 30s, cut_atom_v, target)
+    self->request(st.shards[j].primary, 30s, cut_atom_v, target)
       .then(
         [=](shard_state& s) {
           if (g->failed)
@@ -204,6 +208,44 @@ void request_cut(self_ptr self, const gather_ptr& g) {
   }
 }
 
+/// One shard of a best-effort cut is in (or taken from its restore point).
+void best_effort_arrived(self_ptr self, const gather_ptr& g, size_t j, shard_state s,
+                         bool answered) {
+  g->states[j] = std::move(s);
+  g->clocks[j] = g->states[j].applied_clocks;
+  if (!answered)
+    g->from_restore_point.push_back(j);
+  if (--g->left == 0) {
+    std::sort(g->from_restore_point.begin(), g->from_restore_point.end());
+    finish_cut(self, g, elementwise_max(g->clocks, self->state.plan->slot_capacity()));
+  }
+}
+
+void take_best_effort(self_ptr self, const gather_ptr& g) {
+  auto& st = self->state;
+  g->states.resize(st.shards.size());
+  for (size_t j = 0; j < st.shards.size(); ++j) {
+    auto primary = st.shards[j].primary;
+    auto fallback = [=](caf::error&) {
+      best_effort_arrived(self, g, j, restore_point(self, j), false);
+    };
+    if (!primary) {
+      caf::error none;
+      fallback(none);
+      continue;
+    }
+    self->request(primary, 5s, hold_atom_v)
+      .then(
+        [=](std::vector<uint64_t>& clocks, const shard_stats& stats) {
+          self->state.progress().note_stats(j, stats);
+          self->request(primary, 5s, cut_atom_v, std::move(clocks))
+            .then([=](shard_state& s) { best_effort_arrived(self, g, j, std::move(s), true); },
+                  fallback);
+        },
+        fallback);
+  }
+}
+
 } // namespace
 
 void take_cut(self_ptr self, cut_kind kind, then_fn then) {
@@ -211,17 +253,21 @@ void take_cut(self_ptr self, cut_kind kind, then_fn then) {
   auto g = std::make_shared<gather>();
   g->kind = kind;
   g->then = then;
-  g->started = supervisor_state::clock::now();
+  g->started = st.now();
   g->left = st.shards.size();
   g->clocks.resize(st.shards.size());
+  if (kind.best_effort) {
+    take_best_effort(self, g);
+    return;
+  }
   for (size_t j = 0; j < st.shards.size(); ++j) {
-    self->request(st.shards[j], 10s, hold_atom_v)
+    self->request(st.shards[j].primary, hold_timeout(st), hold_atom_v)
       .then(
         [=](std::vector<uint64_t>& clocks, const shard_stats& stats) {
           if (g->failed)
             return;
           g->clocks[j] = std::move(clocks);
-          add_stats(g->stats, stats);
+          self->state.progress().note_stats(j, stats);
           if (--g->left == 0)
             request_cut(self, g);
         },

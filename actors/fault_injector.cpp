@@ -8,23 +8,22 @@ namespace tether {
 
 namespace {
 
-using self_ptr = caf::stateful_actor<supervisor_state>*;
+using self_ptr = supervisor_pointer;
 
 void note(self_ptr self, const timed_fault& f, const std::string& what) {
   auto& st = self->state;
-  auto updates = updates_of(st.args.cfg, st.clocks);
-  double seconds
-    = std::chrono::duration<double>(supervisor_state::clock::now() - st.training_start).count();
+  auto updates = st.progress().updates();
+  double seconds = st.progress().training_seconds(st.now());
   char when[64];
   std::snprintf(when, sizeof(when), "at update %llu (%.2f s): ",
                 static_cast<unsigned long long>(updates), seconds);
   st.report.faults_injected.push_back(when + what);
-  self->send(st.args.runner, info_atom_v, "fault injected " + std::string{when} + what);
+  caf::anon_send(st.args.runner, info_atom_v, "fault injected " + std::string{when} + what);
   (void) f;
 }
 
-template <class Handle>
-void kill(self_ptr self, const timed_fault& f, const std::vector<Handle>& actors, const char* role) {
+void kill(self_ptr self, const timed_fault& f, const std::vector<caf::actor>& actors,
+          const char* role) {
   if (f.index < actors.size() && actors[f.index]) {
     self->send_exit(actors[f.index], caf::exit_reason::kill);
     note(self, f, f.text);
@@ -41,14 +40,14 @@ void to_node(self_ptr self, const timed_fault& f, const std::string& what) {
     return;
   }
   note(self, f, f.text + " (node " + st.nodes[f.index].hello.name + ")");
-  self->send(st.nodes[f.index].agent, fault_atom_v, what, f.duration_seconds);
+  caf::anon_send(st.nodes[f.index].agent, fault_atom_v, what, f.duration_seconds);
 }
 
 } // namespace
 
 void arm_faults(self_ptr self) {
   auto& st = self->state;
-  const auto& plan = st.args.cfg.fault.timed;
+  const auto& plan = st.plan->cfg.fault.timed;
   st.fault_fired.assign(plan.size(), false);
   for (size_t i = 0; i < plan.size(); ++i)
     if (plan[i].when.at_time)
@@ -59,7 +58,7 @@ void arm_faults(self_ptr self) {
 }
 
 void faults_at_step(self_ptr self, uint64_t updates) {
-  const auto& plan = self->state.args.cfg.fault.timed;
+  const auto& plan = self->state.plan->cfg.fault.timed;
   for (size_t i = 0; i < plan.size(); ++i)
     if (!plan[i].when.at_time && updates >= plan[i].when.step)
       fire_fault(self, i);
@@ -67,19 +66,27 @@ void faults_at_step(self_ptr self, uint64_t updates) {
 
 void fire_fault(self_ptr self, size_t index) {
   auto& st = self->state;
-  const auto& plan = st.args.cfg.fault.timed;
-  if (index >= plan.size() || st.fault_fired[index] || st.finishing)
+  const auto& plan = st.plan->cfg.fault.timed;
+  if (index >= plan.size() || st.fault_fired[index] || st.phase != job_phase::training)
     return;
   st.fault_fired[index] = true;
   const auto& f = plan[index];
   switch (f.action) {
     case fault_action::kill:
-      if (f.target == fault_target::worker)
-        kill(self, f, st.workers, "worker");
-      else if (f.target == fault_target::shard)
-        kill(self, f, st.shards, "shard");
-      else
-        kill(self, f, st.standbys, "standby");
+      if (f.target == fault_target::worker) {
+        std::vector<caf::actor> workers;
+        for (const auto& w : st.workers)
+          workers.push_back(caf::actor_cast<caf::actor>(w.actor));
+        kill(self, f, workers, "worker");
+      } else {
+        std::vector<caf::actor> shards;
+        for (const auto& s : st.shards)
+          shards.push_back(f.target == fault_target::shard || s.standbys.empty()
+                             ? caf::actor_cast<caf::actor>(
+                               f.target == fault_target::shard ? s.primary : shard_actor{})
+                             : caf::actor_cast<caf::actor>(s.standbys.front().actor));
+        kill(self, f, shards, f.target == fault_target::shard ? "shard" : "standby");
+      }
       break;
     case fault_action::exit_node:
       to_node(self, f, "exit");
@@ -96,8 +103,8 @@ void fire_fault(self_ptr self, size_t index) {
 void faults_after_checkpoint(self_ptr self, const std::string& path) {
   auto& st = self->state;
   for (auto index : st.flip_pending) {
-    const auto& f = st.args.cfg.fault.timed[index];
-    bool done = flip_file_byte(path, st.args.cfg.fault.seed + index);
+    const auto& f = st.plan->cfg.fault.timed[index];
+    bool done = flip_file_byte(path, st.plan->cfg.fault.seed + index);
     note(self, f, f.text + (done ? " (" + path + ")" : " failed: cannot change " + path));
   }
   st.flip_pending.clear();

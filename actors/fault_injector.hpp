@@ -12,23 +12,23 @@
 // not there) is logged as skipped. Every fault fired is written to the report.
 #pragma once
 
-#include "actors/supervisor.hpp"
+#include "actors/supervisor_state.hpp"
 
 #include <string>
 
 namespace tether {
 
 /// Starts the timers of the time-triggered faults; call once, when training starts.
-void arm_faults(caf::stateful_actor<supervisor_state>* self);
+void arm_faults(supervisor_pointer self);
 
 /// Fires the step-triggered faults due at `updates` updates.
-void faults_at_step(caf::stateful_actor<supervisor_state>* self, uint64_t updates);
+void faults_at_step(supervisor_pointer self, uint64_t updates);
 
 /// Fires timed fault `index` (its timer ran out), unless it already fired.
-void fire_fault(caf::stateful_actor<supervisor_state>* self, size_t index);
+void fire_fault(supervisor_pointer self, size_t index);
 
 /// A checkpoint was written to `path`: a pending "flip checkpoint" corrupts it now.
-void faults_after_checkpoint(caf::stateful_actor<supervisor_state>* self, const std::string& path);
+void faults_after_checkpoint(supervisor_pointer self, const std::string& path);
 
 /// Changes one byte of `path` past its first `skip` bytes (chosen by `seed`); false when
 /// the file cannot be opened or is too short.

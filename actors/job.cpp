@@ -3,6 +3,7 @@
 #include "actors/job_setup.hpp"
 #include "actors/registrar.hpp"
 #include "actors/supervisor.hpp"
+#include "messages/version.hpp"
 #include "core/blas.hpp"
 
 #include <algorithm>
@@ -17,7 +18,7 @@ using namespace std::chrono_literals;
 /// job_control over the runner's scoped actor: asks the supervisor for its children.
 class runner_control : public job_control {
 public:
-  runner_control(caf::scoped_actor& self, caf::actor supervisor)
+  runner_control(caf::scoped_actor& self, supervisor_actor supervisor)
     : self_(self), supervisor_(std::move(supervisor)) {
   }
 
@@ -41,7 +42,7 @@ private:
   }
 
   caf::scoped_actor& self_;
-  caf::actor supervisor_;
+  supervisor_actor supervisor_;
 };
 
 size_t scheduler_threads() {
@@ -113,10 +114,11 @@ job_outcome run_job(const job_config& cfg, const job_hooks& hooks,
     return out;
   }
   auto& js = std::get<job_start>(prepared);
+  const auto& plan = *js.plan;
   out.resumed_from = js.resumed_from;
-  out.model = js.net->spec().to_string();
-  out.train_samples = js.data.train->count;
-  out.test_samples = js.data.test->count;
+  out.model = plan.net->spec().to_string();
+  out.train_samples = plan.data.train->count;
+  out.test_samples = plan.data.test->count;
   out.least_squares = js.least_squares;
 
   caf::actor_system_config sys_cfg;
@@ -138,8 +140,8 @@ job_outcome run_job(const job_config& cfg, const job_hooks& hooks,
       ticket.coordinator_schema = schema_identity();
       ticket.options = cfg.effective_options;
       ticket.model = out.model;
-      ticket.train_count = js.data.train->count;
-      ticket.train_fingerprint = fingerprint(*js.data.train);
+      ticket.train_count = plan.data.train->count;
+      ticket.train_fingerprint = fingerprint(*plan.data.train);
       registrar = sys.spawn(registrar_behavior, std::move(ticket),
                             caf::actor_cast<caf::actor>(self));
       args.registrar = registrar;
@@ -149,16 +151,11 @@ job_outcome run_job(const job_config& cfg, const job_hooks& hooks,
         return out;
       }
     }
-    args.cfg = cfg;
-    args.cfg.optimizer = js.optimizer;
-    args.updates_per_epoch = js.updates_per_epoch;
-    args.net = js.net;
-    args.data = js.data;
-    args.ranges = js.ranges;
+    args.plan = js.plan;
     args.initial_shards = std::move(js.shards);
     args.worker_start = js.worker_start;
-    args.total_steps = js.total_steps;
-    args.steps_per_epoch = js.steps_per_epoch;
+    args.start_updates = js.start_updates;
+    args.work = js.work;
     args.job_start = job_start_time;
     args.runner = caf::actor_cast<caf::actor>(self);
     auto supervisor = sys.spawn(supervisor_behavior, std::move(args));
@@ -208,7 +205,10 @@ job_outcome run_job(const job_config& cfg, const job_hooks& hooks,
   }
   if (out.failure == job_failure::none && out.report) {
     const auto& r = *out.report;
-    if (r.budget_spent) {
+    if (r.diverged) {
+      out.failure = job_failure::diverged;
+      out.message = r.failure;
+    } else if (r.budget_spent) {
       out.failure = job_failure::budget;
       out.message = r.failure;
     } else if (!r.failure.empty()) {
@@ -216,7 +216,11 @@ job_outcome run_job(const job_config& cfg, const job_hooks& hooks,
       out.message = r.failure;
     } else if (r.checkpoint_path.empty()) {
       out.failure = job_failure::checkpoint;
-      out.message = "the final checkpoint could not be written: " + r.checkpoint_error;
+      out.message = "the final checkpoint could not be written: " + r.checkpoint_error
+                    + (r.newest_checkpoint.empty()
+                         ? std::string{"; no checkpoint of this run exists"}
+                         : "; the newest checkpoint of this run is " + r.newest_checkpoint
+                             + " (update " + std::to_string(r.newest_checkpoint_updates) + ")");
     }
   }
   return out;

@@ -18,7 +18,7 @@
 namespace tether {
 
 /// Why a job did not produce a result; cli/ maps these to exit codes.
-enum class job_failure { none, usage, data, checkpoint, runtime, budget };
+enum class job_failure { none, usage, data, checkpoint, runtime, budget, diverged };
 
 /// Lets a caller (a test, later the fault injector) act on the running job.
 class job_control {

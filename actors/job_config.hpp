@@ -7,6 +7,7 @@
 #include "core/fault_plan.hpp"
 #include "core/optimizer.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -59,9 +60,12 @@ struct job_config {
   optimizer_config optimizer = default_optimizer();
   uint32_t batch = 64;                     ///< per worker
   uint32_t epochs = 3;
+  uint64_t steps = 0;                      ///< updates of the whole job; 0: --epochs decide
   uint64_t seed = 1;
   // cluster in one process
-  uint32_t workers = 2;
+  uint32_t workers = 2;                    ///< worker slots at the start
+  uint32_t max_workers = 0;                ///< the job may grow to this many (0: workers)
+  uint32_t min_workers = 0;                ///< and shrink to this many (0: workers)
   uint32_t shards = 2;
   consistency_config consistency;          ///< model, staleness bound, lr rule, DC lambda
   // heterogeneity, made reproducible (seeded)
@@ -83,7 +87,7 @@ struct job_config {
   std::vector<int> gpus;
   std::string gpu_math = "fp32";           ///< fp32, or tf32 (tensor cores for fp32 products)
   // fault tolerance (docs/fault-tolerance.md)
-  int shard_replicas = -1;                 ///< hot standbys per shard (0 or 1); -1: 1 when the
+  int shard_replicas = -1;                 ///< hot standbys per shard (0 to 3); -1: 1 when the
                                            ///< cluster has 2 or more nodes, else 0
   double request_timeout_seconds = 30;     ///< a worker waits this long for a shard, then asks again
   std::string faults;                      ///< --faults as given (plan text or file)
@@ -98,6 +102,11 @@ struct job_config {
   std::string metrics_log;                 ///< one JSON line per evaluation point
   std::string log_file;                    ///< every line tether prints, timestamped
   std::string log_level = "info";          ///< error, warning or info
+  /// The most worker slots the job can have (--max-workers, at least --workers).
+  uint32_t slot_capacity() const { return std::max(workers, max_workers); }
+  /// The fewest it shrinks to (--min-workers, at most --workers; 0 means --workers).
+  uint32_t slot_floor() const { return min_workers == 0 ? workers : std::min(workers, min_workers); }
+
   // text of every option, "name=value" a line, as the user's job saw it (for checkpoints)
   std::string effective_options;
 };

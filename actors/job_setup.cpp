@@ -114,27 +114,9 @@ std::variant<train_test, setup_error> load_job_data(const job_config& cfg) {
   return data;
 }
 
-std::variant<job_start, setup_error>
-prepare_job(const job_config& cfg, const std::function<void(const std::string&)>& note) {
-  job_start js;
-  auto data = load_job_data(cfg);
-  if (auto* err = std::get_if<setup_error>(&data))
-    return *err;
-  js.data = std::get<train_test>(data);
-  if (cfg.dataset == dataset_kind::linreg) {
-    auto ls = least_squares(*js.data.train);
-    if (!ls)
-      return fail(job_failure::data, ls.error().message());
-    js.least_squares = *ls;
-  }
-  const auto& train = *js.data.train;
-  if (train.count < size_t{cfg.workers} * cfg.batch)
-    return fail(job_failure::usage,
-                "the training set has " + std::to_string(train.count) + " samples, fewer than "
-                  + "--workers x --batch = " + std::to_string(size_t{cfg.workers} * cfg.batch)
-                  + "; use fewer workers, a smaller batch or more data (--limit-train)");
-
-  // The model.
+std::variant<std::shared_ptr<const job_plan>, setup_error> plan_job(const job_config& cfg,
+                                                                     train_test data) {
+  const auto& train = *data.train;
   auto spec = parse_model_spec(cfg.model);
   if (!spec)
     return fail(job_failure::usage, spec.error().message());
@@ -144,35 +126,27 @@ prepare_job(const job_config& cfg, const std::function<void(const std::string&)>
   auto net = model::make(*completed);
   if (!net)
     return fail(job_failure::usage, net.error().message());
-  js.net = std::make_shared<const model>(std::move(*net));
-  const auto& layout = js.net->layout();
-  if (cfg.shards > layout.total)
-    return fail(job_failure::usage, "--shards=" + std::to_string(cfg.shards) + " is more than the "
-                                      + std::to_string(layout.total) + " parameters of the model");
-  js.ranges = split_ranges(layout.total, cfg.shards);
-  js.steps_per_epoch = train.count / (size_t{cfg.workers} * cfg.batch);
-  js.total_steps = js.steps_per_epoch * cfg.epochs;
-  js.updates_per_epoch = cfg.consistency.model == consistency_model::bsp
-                           ? js.steps_per_epoch
-                           : js.steps_per_epoch * cfg.workers;
-  js.optimizer = cfg.optimizer;
-  js.optimizer.total_updates = js.updates_per_epoch * cfg.epochs;
+  auto capacity = cfg.slot_capacity();
+  if (cfg.max_workers != 0 && cfg.max_workers < cfg.workers)
+    return fail(job_failure::usage, "--max-workers=" + std::to_string(cfg.max_workers)
+                                      + " is below --workers=" + std::to_string(cfg.workers)
+                                      + ": a job grows from --workers up to --max-workers");
+  if (cfg.min_workers > cfg.workers)
+    return fail(job_failure::usage, "--min-workers=" + std::to_string(cfg.min_workers)
+                                      + " is above --workers=" + std::to_string(cfg.workers)
+                                      + ": a job shrinks from --workers down to --min-workers");
   for (const auto& s : cfg.stragglers)
-    if (s.worker >= cfg.workers)
+    if (s.worker >= capacity)
       return fail(job_failure::usage, "--straggler=" + std::to_string(s.worker)
-                                        + ":...: there are only " + std::to_string(cfg.workers)
+                                        + ":...: there are only " + std::to_string(capacity)
                                         + " workers, numbered from 0");
-
   if (cfg.gpus.size() > cfg.workers)
     return fail(job_failure::usage, "--gpus lists " + std::to_string(cfg.gpus.size())
                                       + " devices but --workers=" + std::to_string(cfg.workers)
                                       + ": the first workers run on the listed GPUs, so give at "
                                         "least as many workers");
-  if (!cfg.gpus.empty())
-    if (auto why = gpu_problem(cfg.gpus); !why.empty())
-      return fail(job_failure::usage, "--gpus: " + why);
   for (const auto& f : cfg.fault.timed) {
-    auto count = f.target == fault_target::worker ? cfg.workers
+    auto count = f.target == fault_target::worker ? capacity
                  : f.target == fault_target::shard || f.target == fault_target::standby
                    ? cfg.shards
                    : UINT32_MAX;
@@ -180,6 +154,36 @@ prepare_job(const job_config& cfg, const std::function<void(const std::string&)>
       return fail(job_failure::usage, "--faults: '" + f.text + "': there are only "
                                         + std::to_string(count) + " of them, numbered from 0");
   }
+  auto plan = make_job_plan(cfg, std::move(data),
+                            std::make_shared<const model>(std::move(*net)));
+  if (!plan)
+    return fail(job_failure::usage, plan.error().message());
+  return *plan;
+}
+
+std::variant<job_start, setup_error>
+prepare_job(const job_config& cfg, const std::function<void(const std::string&)>& note) {
+  job_start js;
+  auto data = load_job_data(cfg);
+  if (auto* err = std::get_if<setup_error>(&data))
+    return *err;
+  auto& loaded_data = std::get<train_test>(data);
+  if (cfg.dataset == dataset_kind::linreg) {
+    auto ls = least_squares(*loaded_data.train);
+    if (!ls)
+      return fail(job_failure::data, ls.error().message());
+    js.least_squares = *ls;
+  }
+  auto planned = plan_job(cfg, loaded_data);
+  if (auto* err = std::get_if<setup_error>(&planned))
+    return *err;
+  js.plan = std::get<std::shared_ptr<const job_plan>>(planned);
+  const auto& plan = *js.plan;
+  const auto& layout = plan.net->layout();
+  if (!cfg.gpus.empty())
+    if (auto why = gpu_problem(cfg.gpus); !why.empty())
+      return fail(job_failure::usage, "--gpus: " + why);
+  auto capacity = plan.slot_capacity();
 
   // The checkpoint directory.
   if (auto st = check_writable_dir(cfg.checkpoint_dir); !st)
@@ -190,14 +194,15 @@ prepare_job(const job_config& cfg, const std::function<void(const std::string&)>
     if (auto st = set_aside_earlier_run(cfg.checkpoint_dir, note); !st)
       return fail(job_failure::checkpoint, st.message());
     std::vector<float> params(layout.total);
-    js.net->init_params(params, cfg.seed);
+    plan.net->init_params(params, cfg.seed);
     shard_state whole;
     whole.range_begin = 0;
     whole.range_end = layout.total;
     whole.params = std::move(params);
-    whole.slots = range_optimizer(cfg.optimizer, layout.total).slots();
-    whole.applied_clocks.assign(cfg.workers, 0);
-    js.shards = resplit({whole}, js.ranges);
+    whole.slots = range_optimizer(plan.optimizer, layout.total).slots();
+    whole.applied_clocks.assign(capacity, 0);
+    whole.applied_counts.assign(capacity, 0);
+    js.shards = resplit({whole}, plan.ranges);
     js.worker_start.assign(cfg.workers, 0);
     return js;
   }
@@ -211,21 +216,46 @@ prepare_job(const job_config& cfg, const std::function<void(const std::string&)>
   if (ck.layout_fingerprint != layout.fingerprint() || ck.total_params != layout.total)
     return fail(job_failure::checkpoint,
                 "cannot resume: checkpoint " + loaded->path + " holds model " + ck.model
-                  + " but this job's model is " + js.net->spec().to_string()
+                  + " but this job's model is " + plan.net->spec().to_string()
                   + "; pass the same --model, or another --checkpoint-dir to start afresh");
   if (ck.optimizer != to_string(cfg.optimizer.kind))
     return fail(job_failure::checkpoint, "cannot resume: checkpoint " + loaded->path
                                            + " was trained with --optimizer=" + ck.optimizer
                                            + ", this job asks for " + to_string(cfg.optimizer.kind));
-  js.shards = resplit(ck.shards, js.ranges);
-  if (ck.worker_steps.size() == cfg.workers) {
-    js.worker_start = ck.worker_steps;
+  js.shards = resplit(ck.shards, plan.ranges);
+  js.resumed = true;
+  js.start_updates = ck.updates;
+  bool bsp = plan.lockstep();
+  // The same slots go on where they were; another number of workers (or a job that had
+  // grown) starts every slot at the job's position: under bsp the round, else clock 0.
+  bool same_slots = ck.worker_steps.size() >= cfg.workers
+                    && std::all_of(ck.worker_steps.begin() + cfg.workers, ck.worker_steps.end(),
+                                   [](uint64_t c) { return c == 0; });
+  if (same_slots) {
+    js.worker_start.assign(ck.worker_steps.begin(), ck.worker_steps.begin() + cfg.workers);
   } else {
-    // Another number of workers: each starts where the job as a whole was.
-    js.worker_start.assign(cfg.workers, ck.updates / cfg.workers);
-    for (auto& s : js.shards)
-      s.applied_clocks = js.worker_start;
+    js.worker_start.assign(cfg.workers, bsp ? ck.updates : 0);
   }
+  std::vector<uint64_t> applied(capacity, 0);
+  std::copy(js.worker_start.begin(), js.worker_start.end(), applied.begin());
+  for (auto& s : js.shards) {
+    if (!same_slots || s.applied_clocks.size() != capacity)
+      s.applied_clocks = applied;
+    s.applied_counts.resize(capacity, 0);
+  }
+  js.work = ck.work;
+  if (js.work.batch == 0) {
+    // A checkpoint of a build that kept no position: go on the same number of batches
+    // into the data order as it had done.
+    uint64_t batches = bsp ? ck.updates * std::max<size_t>(1, ck.worker_steps.size()) : ck.updates;
+    uint64_t per_epoch = std::max<uint64_t>(1, plan.batches_per_epoch());
+    js.work.batch = cfg.batch;
+    js.work.next = {static_cast<uint32_t>(batches / per_epoch),
+                    static_cast<uint32_t>(batches % per_epoch)};
+    js.work.clock = bsp ? ck.updates : 0;
+  }
+  if (bsp)
+    js.work.clock = js.worker_start.empty() ? 0 : js.worker_start.front();
   js.resumed_from = loaded->path;
   return js;
 }

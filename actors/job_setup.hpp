@@ -4,6 +4,7 @@
 #pragma once
 
 #include "actors/job.hpp"
+#include "actors/job_plan.hpp"
 #include "core/dataset.hpp"
 #include "core/layout.hpp"
 #include "core/model.hpp"
@@ -15,15 +16,12 @@
 namespace tether {
 
 struct job_start {
-  train_test data;
-  std::shared_ptr<const model> net;
-  std::vector<key_range> ranges;
+  std::shared_ptr<const job_plan> plan;
   std::vector<shard_state> shards;       ///< per shard: its starting state
-  std::vector<uint64_t> worker_start;    ///< per worker: batches already done
-  uint64_t steps_per_epoch = 0;
-  uint64_t total_steps = 0;              ///< per worker
-  uint64_t updates_per_epoch = 0;        ///< bsp: steps_per_epoch; else x workers
-  optimizer_config optimizer;            ///< the job's, with the cosine horizon filled in
+  std::vector<uint64_t> worker_start;    ///< per starting worker slot: its clock
+  uint64_t start_updates = 0;            ///< updates already applied (a resume)
+  work_position work;                    ///< where the data order goes on from
+  bool resumed = false;
   std::string resumed_from;
   std::vector<double> least_squares;     ///< linreg only
 };
@@ -37,6 +35,12 @@ struct setup_error {
 /// The job's data as its options say (--dataset, --data-dir or --train/--test,
 /// --limit-train). Nodes of a cluster call it too, with their own --data-dir.
 std::variant<train_test, setup_error> load_job_data(const job_config& cfg);
+
+/// The model of the options, completed from the data, and the plan (actors/job_plan.hpp)
+/// with every check of the options against each other, the data and the model. Nodes of
+/// a cluster call it too, on the options of their ticket.
+std::variant<std::shared_ptr<const job_plan>, setup_error> plan_job(const job_config& cfg,
+                                                                     train_test data);
 
 std::variant<job_start, setup_error>
 prepare_job(const job_config& cfg, const std::function<void(const std::string&)>& note);

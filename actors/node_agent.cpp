@@ -58,22 +58,23 @@ void on_ticket(self_ptr self, const node_ticket& t) {
     end(self, 1, "this node refuses the coordinator: " + problem);
     return;
   }
-  auto kit = st.args.make_kit(t);
-  if (!kit) {
-    end(self, kit.error().code() == errc::invalid_argument ? 2 : 3,
-        "cannot run this job here: " + kit.error().message());
+  auto plan = st.args.make_plan(t);
+  if (!plan) {
+    end(self, plan.error().code() == errc::invalid_argument ? 2 : 3,
+        "cannot run this job here: " + plan.error().message());
     return;
   }
-  if (kit->train->count != t.train_count || fingerprint(*kit->train) != t.train_fingerprint) {
+  const auto& train = *(*plan)->data.train;
+  if (train.count != t.train_count || fingerprint(train) != t.train_fingerprint) {
     end(self, 3,
-        "the training data here (" + std::to_string(kit->train->count)
+        "the training data here (" + std::to_string(train.count)
           + " samples) differs from the coordinator's (" + std::to_string(t.train_count)
           + " samples, other bytes); give this node the same files (--data-dir)");
     return;
   }
-  st.kit = std::make_shared<node_kit>(std::move(*kit));
+  st.plan = std::move(*plan);
   self->send(st.args.registrar, ready_atom_v, st.args.hello);
-  note(self, "joined: " + std::to_string(st.kit->train->count) + " training samples loaded, model "
+  note(self, "joined: " + std::to_string(train.count) + " training samples loaded, model "
                + t.model + "; waiting for work");
 }
 
@@ -102,30 +103,28 @@ caf::behavior node_agent_behavior(self_ptr self, node_agent_args args) {
   return {
     [=](place_atom, shard_spec& spec) -> caf::result<shard_actor> {
       auto& st = self->state;
-      if (!st.kit || st.draining)
+      if (!st.plan || st.draining)
         return caf::make_error(caf::sec::runtime_error, "this node takes no work now");
-      auto core = shard_core::restore(std::move(spec.state), spec.optimizer, spec.consistency,
-                                      spec.workers);
+      auto core = shard_core_for(*st.plan, std::move(spec));
       if (!core)
         return caf::make_error(caf::sec::runtime_error, core.error().message());
       st.supervisor = caf::actor_cast<caf::actor>(self->current_sender());
       auto shard = self->spawn(shard_behavior, std::move(*core));
       st.spawned.push_back(caf::actor_cast<caf::actor>(shard));
-      for (auto w : spec.finished)
-        self->send(shard, leave_atom_v, w);
       ++st.shards;
       return shard;
     },
-    [=](place_atom, worker_args& w) -> caf::result<caf::actor> {
+    [=](place_atom, worker_spec& w) -> caf::result<worker_actor> {
       auto& st = self->state;
-      if (!st.kit || st.draining)
+      if (!st.plan || st.draining)
         return caf::make_error(caf::sec::runtime_error, "this node takes no work now");
-      w.train = st.kit->train;
-      w.net = st.kit->net;
       st.supervisor = caf::actor_cast<caf::actor>(self->current_sender());
       ++st.workers;
-      auto worker = self->spawn(worker_behavior, std::move(w));
-      st.spawned.push_back(worker);
+      auto slot = w.slot;
+      auto worker = worker_on_gpu(*st.plan, slot)
+                      ? self->spawn<caf::detached>(worker_behavior, std::move(w), st.plan)
+                      : self->spawn(worker_behavior, std::move(w), st.plan);
+      st.spawned.push_back(caf::actor_cast<caf::actor>(worker));
       return worker;
     },
     [=](drain_atom) {

@@ -14,7 +14,9 @@
 // failure; so does a refusal. The outcome is written to `outcome` before the agent ends.
 #pragma once
 
-#include "actors/cluster_types.hpp"
+#include "actors/job_plan.hpp"
+#include "messages/cluster.hpp"
+#include "messages/version.hpp"
 #include "actors/job_config.hpp"
 #include "core/dataset.hpp"
 #include "core/model.hpp"
@@ -27,12 +29,6 @@
 
 namespace tether {
 
-/// What a node needs to run the job's workers: its data and the model.
-struct node_kit {
-  job_config config;
-  std::shared_ptr<const dataset> train;
-  std::shared_ptr<const model> net;
-};
 
 /// How the agent ended. `code`: 0 done (finished or drained), 1 refused or coordinator
 /// lost, 3 data problem (cli/exit_codes.hpp meanings).
@@ -44,9 +40,9 @@ struct node_outcome {
 struct node_agent_args {
   caf::actor registrar;
   node_hello hello;
-  /// Builds the kit from the ticket (parses its options with the node's --data-dir,
-  /// loads the data, builds the model). Runs inside the agent, once.
-  std::function<result<node_kit>(const node_ticket&)> make_kit;
+  /// Builds the job's plan from the ticket (parses its options with the node's --data-dir,
+  /// loads the data, builds the model: actors/job_plan.hpp). Runs inside the agent, once.
+  std::function<result<std::shared_ptr<const job_plan>>(const node_ticket&)> make_plan;
   std::function<void(const std::string&)> note; ///< lines for the operator (any thread)
   std::shared_ptr<node_outcome> outcome;
 };
@@ -54,7 +50,7 @@ struct node_agent_args {
 struct node_agent_state {
   static inline const char* name = "tether.node";
   node_agent_args args;
-  std::shared_ptr<node_kit> kit;
+  std::shared_ptr<const job_plan> plan;
   caf::actor supervisor;   ///< who placed work here (learned from the first placement)
   size_t shards = 0, workers = 0;
   std::vector<caf::actor> spawned;  ///< ended with the agent: nothing outlives the node's job

@@ -1,6 +1,6 @@
 #include "actors/publish.hpp"
 
-#include "actors/supervisor_nodes.hpp"
+#include "actors/supervisor_steps.hpp"
 
 #include <algorithm>
 #include <memory>
@@ -10,53 +10,51 @@ namespace tether {
 
 namespace {
 
-/// The node an actor runs on: its node's name, or the first entry of nodes (this process).
-std::string node_name(const supervisor_state& st, const caf::actor_addr& who) {
-  if (auto n = node_running(st, who); n >= 0)
-    return st.nodes[n].hello.name;
+using self_ptr = supervisor_pointer;
+using namespace std::chrono_literals;
+
+std::string node_name(const supervisor_state& st, int node) {
+  if (node >= 0 && static_cast<size_t>(node) < st.nodes.size())
+    return st.nodes[node].hello.name;
   return st.status.nodes.empty() ? std::string{"local"} : st.status.nodes.front().name;
 }
-
-using self_ptr = caf::stateful_actor<supervisor_state>*;
-using namespace std::chrono_literals;
 
 struct stats_round {
   size_t left = 0;
   std::vector<shard_status> shards;
-  shard_stats sum;
 };
 
 /// Everything of the status the supervisor knows without asking the shards.
 void fill_status(self_ptr self) {
   auto& st = self->state;
   auto& s = st.status;
-  const auto& a = st.args;
-  auto now = supervisor_state::clock::now();
-  s.state = st.finishing ? "finishing" : "training";
-  s.wall_seconds = std::chrono::duration<double>(now - a.job_start).count();
-  auto end = st.training_ended ? st.training_end : now;
-  s.training_seconds = std::chrono::duration<double>(end - st.training_start - st.paused).count();
-  s.updates = updates_of(a.cfg, st.clocks);
-  s.epoch = a.updates_per_epoch ? static_cast<double>(s.updates) / a.updates_per_epoch : 0;
-  uint64_t fastest = 0, slowest = UINT64_MAX;
-  s.samples = 0;
-  for (size_t w = 0; w < st.clocks.size(); ++w) {
+  const auto& ledger = st.progress();
+  auto now = st.now();
+  s.state = st.phase == job_phase::training ? "training" : "finishing";
+  s.wall_seconds = std::chrono::duration<double>(now - st.args.job_start).count();
+  s.training_seconds = ledger.training_seconds(now);
+  s.updates = ledger.updates();
+  s.epoch = ledger.epoch();
+  s.samples = ledger.samples();
+  s.samples_per_sec = ledger.samples_per_second(now);
+  s.clock_lag = ledger.clock_lag();
+  s.train_loss = ledger.mean_loss();
+  s.workers = live_workers(st);
+  for (size_t w = 0; w < st.workers.size() && w < s.worker.size(); ++w) {
     auto& ws = s.worker[w];
-    ws.alive = static_cast<bool>(st.workers[w]);
-    ws.clock = st.clocks[w];
-    ws.samples = (st.clocks[w] - std::min(st.clocks[w], a.worker_start[w])) * a.cfg.batch;
-    ws.blocked_seconds = st.blocked[w];
-    s.samples += ws.samples;
-    if (!st.done[w]) {
-      fastest = std::max(fastest, st.clocks[w]);
-      slowest = std::min(slowest, st.clocks[w]);
-    }
+    const auto& slot = w < ledger.slot_count() ? ledger.at(static_cast<uint32_t>(w))
+                                               : progress_ledger::slot{};
+    ws.alive = static_cast<bool>(st.workers[w].actor);
+    ws.clock = slot.clock;
+    ws.samples = (slot.clock - std::min(slot.clock, slot.start_clock)) * st.plan->cfg.batch;
+    ws.blocked_seconds = slot.blocked_seconds;
+    ws.node = node_name(st, st.workers[w].node);
   }
-  s.clock_lag = slowest == UINT64_MAX ? 0 : fastest - slowest;
-  s.samples_per_sec = s.training_seconds > 0 ? s.samples / s.training_seconds : 0;
-  if (!st.recent_losses.empty())
-    s.train_loss = std::accumulate(st.recent_losses.begin(), st.recent_losses.end(), 0.0)
-                   / st.recent_losses.size();
+  auto totals = ledger.totals();
+  s.staleness_histogram = totals.tau_histogram;
+  s.tau_sum = totals.tau_sum;
+  s.tau_count = totals.applied;
+  s.max_clock_gap = totals.max_clock_gap;
   if (!st.report.curve.empty()) {
     s.test_accuracy = st.report.curve.back().test_accuracy;
     s.test_loss = st.report.curve.back().test_loss;
@@ -68,26 +66,8 @@ void fill_status(self_ptr self) {
     for (const auto& n : st.nodes)
       s.nodes.push_back({n.hello.name, n.alive});
   }
-  for (size_t w = 0; w < st.workers.size(); ++w)
-    s.worker[w].node = node_name(st, st.workers[w].address());
-}
-
-void send_snapshot_nodes(supervisor_state& st) {
-  for (size_t j = 0; j < st.status.shard.size() && j < st.shards.size(); ++j)
-    st.status.shard[j].node = node_name(st, st.shards[j].address());
-}
-
-void send_snapshot(self_ptr self, const stats_round& round) {
-  fill_status(self);
-  auto& st = self->state;
-  auto& s = st.status;
-  s.shard = round.shards;
-  s.staleness_histogram = round.sum.tau_histogram;
-  s.tau_sum = round.sum.tau_sum;
-  s.tau_count = round.sum.applied;
-  s.max_clock_gap = round.sum.max_clock_gap;
-  send_snapshot_nodes(st);
-  self->send(st.args.runner, status_atom_v, s);
+  for (size_t j = 0; j < s.shard.size() && j < st.shards.size(); ++j)
+    s.shard[j].node = node_name(st, st.shards[j].node);
 }
 
 } // namespace
@@ -95,24 +75,30 @@ void send_snapshot(self_ptr self, const stats_round& round) {
 void init_status(self_ptr self) {
   auto& st = self->state;
   auto& s = st.status;
-  const auto& a = st.args;
-  s.model = a.net->spec().to_string();
-  s.consistency = to_string(a.cfg.consistency.model);
-  s.dataset = to_string(a.cfg.dataset);
-  s.workers = a.cfg.workers;
-  s.shards = static_cast<uint32_t>(a.ranges.size());
-  s.epochs = a.cfg.epochs;
-  s.config = a.cfg.effective_options;
-  s.worker.resize(a.cfg.workers);
-  for (uint32_t w = 0; w < a.cfg.workers; ++w) {
+  const auto& plan = *st.plan;
+  s.model = plan.net->spec().to_string();
+  s.consistency = to_string(plan.cfg.consistency.model);
+  s.dataset = to_string(plan.cfg.dataset);
+  s.workers = plan.cfg.workers;
+  s.shards = static_cast<uint32_t>(plan.ranges.size());
+  s.epochs = plan.cfg.epochs;
+  s.config = plan.cfg.effective_options;
+  s.worker.resize(plan.slot_capacity());
+  for (uint32_t w = 0; w < s.worker.size(); ++w) {
     s.worker[w].index = w;
     s.worker[w].step_buckets.assign(step_time_bounds.size() + 1, 0);
+  }
+  s.shard.resize(plan.ranges.size());
+  for (size_t j = 0; j < s.shard.size(); ++j) {
+    s.shard[j].index = static_cast<uint32_t>(j);
+    s.shard[j].range_begin = plan.ranges[j].begin;
+    s.shard[j].range_end = plan.ranges[j].end;
   }
 }
 
 void publish_quick_status(self_ptr self) {
   fill_status(self);
-  self->send(self->state.args.runner, status_atom_v, self->state.status);
+  caf::anon_send(self->state.args.runner, status_atom_v, self->state.status);
 }
 
 void publish_final_status(self_ptr self) {
@@ -120,47 +106,40 @@ void publish_final_status(self_ptr self) {
   auto& s = self->state.status;
   s.state = "finished";
   const auto& r = self->state.report;
-  if (!r.staleness_histogram.empty())
-    s.staleness_histogram = r.staleness_histogram;
   s.test_accuracy = r.final_point.test_accuracy;
   s.test_loss = r.final_point.test_loss;
-  self->send(self->state.args.runner, status_atom_v, s);
+  caf::anon_send(self->state.args.runner, status_atom_v, s);
 }
 
 void publish_status(self_ptr self) {
   auto& st = self->state;
-  if (st.publishing || st.shards.empty())
+  if (st.publishing || st.shards.empty() || !st.shards_ready()) {
+    if (!st.publishing)
+      publish_quick_status(self);
     return;
+  }
   st.publishing = true;
   auto round = std::make_shared<stats_round>();
   round->left = st.shards.size();
-  round->shards.resize(st.shards.size());
+  round->shards = st.status.shard;
   for (size_t j = 0; j < st.shards.size(); ++j) {
-    round->shards[j].index = static_cast<uint32_t>(j);
-    round->shards[j].range_begin = st.args.ranges[j].begin;
-    round->shards[j].range_end = st.args.ranges[j].end;
     auto done_one = [=] {
       if (--round->left == 0) {
-        self->state.publishing = false;
-        send_snapshot(self, *round);
+        auto& st = self->state;
+        st.publishing = false;
+        st.status.shard = round->shards;
+        publish_quick_status(self);
       }
     };
-    self->request(st.shards[j], 2s, stats_atom_v)
+    self->request(st.shards[j].primary, 2s, stats_atom_v)
       .then(
         [=](uint64_t version, const shard_stats& stats) {
           round->shards[j].version = version;
           round->shards[j].applied = stats.applied;
-          auto& sum = round->sum;
-          sum.applied += stats.applied;
-          sum.tau_sum += stats.tau_sum;
-          sum.max_clock_gap = std::max(sum.max_clock_gap, stats.max_clock_gap);
-          if (sum.tau_histogram.size() < stats.tau_histogram.size())
-            sum.tau_histogram.resize(stats.tau_histogram.size(), 0);
-          for (size_t t = 0; t < stats.tau_histogram.size(); ++t)
-            sum.tau_histogram[t] += stats.tau_histogram[t];
+          self->state.progress().note_stats(j, stats);
           done_one();
         },
-        [=](caf::error&) { done_one(); }); // a shard being restarted: publish the rest
+        [=](caf::error&) { done_one(); }); // a shard being replaced: publish the rest
   }
 }
 

@@ -12,7 +12,8 @@
 // Lines for the operator ("node n1 joined ...") go to `runner` as (info_atom, text).
 #pragma once
 
-#include "actors/cluster_types.hpp"
+#include "messages/cluster.hpp"
+#include "messages/version.hpp"
 
 #include <caf/all.hpp>
 

@@ -1,7 +1,7 @@
 #include "actors/replicas.hpp"
 
-#include "actors/shard.hpp"
 #include "actors/supervisor_nodes.hpp"
+#include "actors/supervisor_steps.hpp"
 
 namespace tether {
 
@@ -11,75 +11,66 @@ uint32_t replicas_wanted(const job_config& cfg, size_t nodes_at_start) {
   return nodes_at_start >= 2 ? 1 : 0;
 }
 
-void make_standby(caf::stateful_actor<supervisor_state>* self, size_t j, const shard_state& state,
-                  bool announce) {
+std::vector<caf::actor> standby_handles(const shard_record& rec) {
+  std::vector<caf::actor> out;
+  for (const auto& s : rec.standbys)
+    out.push_back(caf::actor_cast<caf::actor>(s.actor));
+  return out;
+}
+
+void make_standbys(supervisor_pointer self, size_t j, bool announce) {
   auto& st = self->state;
-  if (st.replicas == 0 || !st.shards[j])
+  auto& rec = st.shards[j];
+  if (!rec.primary || st.phase != job_phase::training)
     return;
-  shard_actor standby;
-  if (st.args.registrar) {
-    int home = node_running(st, st.shards[j].address());
-    auto placed = place_shard(self, j, state,
-                              home >= 0 ? std::optional<size_t>{static_cast<size_t>(home)}
-                                        : std::optional<size_t>{});
-    if (!placed) {
-      auto where = home >= 0 ? " other than " + st.nodes[home].hello.name + " (its primary's)"
-                             : std::string{};
-      self->send(st.args.runner, info_atom_v,
-                 "shard " + std::to_string(j) + " runs without a standby: no node" + where
-                   + " can take one now; it gets one when a node joins");
-      return;
-    }
-    standby = *placed;
-  } else {
-    auto core = shard_core::restore(state, st.args.cfg.optimizer, st.args.cfg.consistency,
-                                    st.args.cfg.workers);
-    if (!core)
-      return; // the same state restores for the primary; cannot happen for the standby
-    standby = self->spawn<caf::monitored>(shard_behavior, std::move(*core));
-  }
-  st.standbys[j] = standby;
-  self->send(st.shards[j], standby_atom_v, caf::actor_cast<caf::actor>(standby));
-  if (announce) {
-    int node = node_running(st, standby.address());
-    self->send(st.args.runner, info_atom_v,
-               "shard " + std::to_string(j) + " has a new standby"
-                 + (node >= 0 ? " on node " + st.nodes[node].hello.name : std::string{}));
+  auto have = rec.standbys.size() + rec.standbys_placing;
+  for (auto missing = st.replicas > have ? st.replicas - have : 0; missing > 0; --missing) {
+    std::vector<int> avoid{rec.node};
+    for (const auto& s : rec.standbys)
+      avoid.push_back(s.node);
+    ++rec.standbys_placing;
+    // The primary's image replaces this state at once; it only has to fit the shard.
+    place_shard(self, j, actor_role::kind::standby, shard_spec_for(st, st.args.initial_shards[j]),
+                avoid, [=](caf::expected<shard_actor> h) {
+                  auto& st = self->state;
+                  auto& rec = st.shards[j];
+                  --rec.standbys_placing;
+                  if (!h) {
+                    caf::anon_send(st.args.runner, info_atom_v,
+                               "shard " + std::to_string(j) + " runs with "
+                                 + std::to_string(rec.standbys.size()) + " of "
+                                 + std::to_string(st.replicas) + " standbys: no other node can "
+                                 + "take one now (" + to_string(h.error())
+                                 + "); it gets one when a node joins");
+                    return;
+                  }
+                  if (!st.args.registrar)
+                    rec.standbys.push_back({*h, -1, false});
+                  if (rec.primary)
+                    self->send(rec.primary, standby_atom_v, standby_handles(rec));
+                  if (announce) {
+                    int node = rec.standbys.back().node;
+                    caf::anon_send(st.args.runner, info_atom_v,
+                               "shard " + std::to_string(j) + " has a new standby"
+                                 + (node >= 0 ? " on node " + st.nodes[node].hello.name
+                                              : std::string{}));
+                  }
+                });
   }
 }
 
-bool promote_standby(caf::stateful_actor<supervisor_state>* self, size_t j) {
+bool promote_standby(supervisor_pointer self, size_t j) {
   auto& st = self->state;
-  if (!st.standbys[j])
+  auto& rec = st.shards[j];
+  if (rec.standbys.empty())
     return false;
-  st.shards[j] = st.standbys[j];
-  st.standbys[j] = shard_actor{};
+  auto next = rec.standbys.front();
+  rec.standbys.erase(rec.standbys.begin());
+  rec.primary = next.actor;
+  rec.node = next.node;
+  st.roles[next.actor.address()] = {actor_role::kind::primary, j};
+  self->send(rec.primary, standby_atom_v, standby_handles(rec));
   return true;
-}
-
-int standby_of(const supervisor_state& st, const caf::actor_addr& who) {
-  for (size_t j = 0; j < st.standbys.size(); ++j)
-    if (st.standbys[j] && st.standbys[j].address() == who)
-      return static_cast<int>(j);
-  return -1;
-}
-
-std::vector<uint64_t> lost_per_shard(const std::vector<uint64_t>& acked,
-                                     const std::vector<shard_state>& initial,
-                                     const std::vector<shard_state>& final) {
-  std::vector<uint64_t> lost(final.size(), 0);
-  auto count = [](const shard_state& s, size_t w) {
-    return w < s.applied_counts.size() ? s.applied_counts[w] : 0;
-  };
-  for (size_t j = 0; j < final.size(); ++j)
-    for (size_t w = 0; w < acked.size(); ++w) {
-      uint64_t before = j < initial.size() ? count(initial[j], w) : 0;
-      uint64_t now = count(final[j], w);
-      uint64_t held = now > before ? now - before : 0;
-      if (acked[w] > held)
-        lost[j] += acked[w] - held;
-    }
-  return lost;
 }
 
 } // namespace tether

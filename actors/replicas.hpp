@@ -1,14 +1,15 @@
 // Hot standby shards, as the supervisor runs them (actors/shard.hpp has the protocol).
 //
-// Each shard j may have one standby: another shard actor, on another node than its
-// primary, that the primary keeps in step (an image, then every change, acknowledged
-// before the workers are answered). When the primary fails the standby becomes the
-// primary at once (a failover: no restore, nothing acknowledged is lost) and a new
-// standby is made; when a standby fails a new one is made. Without a standby a failed
-// shard restarts from the newest checkpoint, and the audit below counts what that lost.
+// Each shard j has up to --shard-replicas standbys: other shard actors, each on another
+// node than its primary and than each other, that the primary keeps in step (an image,
+// then every change, acknowledged by all before the workers are answered). When the
+// primary fails its first standby becomes the primary at once (a failover: no restore,
+// nothing acknowledged is lost), the others follow the new primary, and new standbys are
+// made; when a standby fails a new one is made. Only when every copy of a shard is lost
+// does it restart from the newest checkpoint, and the audit counts what that lost.
 #pragma once
 
-#include "actors/supervisor.hpp"
+#include "actors/supervisor_state.hpp"
 
 namespace tether {
 
@@ -16,25 +17,17 @@ namespace tether {
 /// two or more nodes at the start, 0 in one process or on one node.
 uint32_t replicas_wanted(const job_config& cfg, size_t nodes_at_start);
 
-/// Makes shard j's standby, starting from `state` (the primary replaces it with its own
-/// image at once), and gives it to the primary. In a cluster it goes to any node but the
-/// primary's; with no such node the shard runs without one (said on the log). `announce`:
-/// say where it went (not at the start, where the placement lines say it).
-void make_standby(caf::stateful_actor<supervisor_state>* self, size_t j, const shard_state& state,
-                  bool announce = true);
+/// Makes shard j's missing standbys (up to state.replicas), each from the primary's image
+/// (the primary syncs it), on a node other than the primary's and the other standbys'.
+/// With no such node the shard runs with fewer (said on the log) and gets them when a
+/// node joins. `announce`: say where each went (not at the start: the placement lines say).
+void make_standbys(supervisor_pointer self, size_t j, bool announce);
 
-/// Shard j's primary failed: its standby, if it has one, becomes the primary (the
-/// workers are pointed at it by the caller). False when there is no standby.
-bool promote_standby(caf::stateful_actor<supervisor_state>* self, size_t j);
+/// Shard j's primary failed: its first standby, if it has one, becomes the primary and
+/// the others follow it. False when there is no standby.
+bool promote_standby(supervisor_pointer self, size_t j);
 
-/// The shard whose standby `who` is, or -1.
-int standby_of(const supervisor_state& st, const caf::actor_addr& who);
-
-/// The loss audit: per shard, the gradients workers were answered for in this run
-/// (`acked`, per worker) that its final state does not hold (its applied counts grew by
-/// less from `initial` to `final`). Old checkpoints without counts audit as 0 held.
-std::vector<uint64_t> lost_per_shard(const std::vector<uint64_t>& acked,
-                                     const std::vector<shard_state>& initial,
-                                     const std::vector<shard_state>& final);
+/// The standbys of a shard as the primary is told them.
+std::vector<caf::actor> standby_handles(const shard_record& rec);
 
 } // namespace tether

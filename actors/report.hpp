@@ -42,8 +42,16 @@ struct job_report {
   std::vector<uint64_t> staleness_histogram; ///< [tau] -> gradient applications (all shards)
   uint64_t clock_lag_max = 0;         ///< largest fastest-minus-slowest clock difference seen
   double blocked_seconds = 0;         ///< all workers together
-  std::string checkpoint_path;        ///< the final checkpoint; empty if none could be written
+  std::string checkpoint_path;        ///< the final checkpoint; empty if it could not be written
   std::string checkpoint_error;       ///< why the last checkpoint write failed, if it did
+  /// The newest checkpoint this run wrote (the final one, or an earlier one when the final
+  /// write failed or none was taken), and the updates it holds; empty: none written.
+  std::string newest_checkpoint;
+  uint64_t newest_checkpoint_updates = 0;
+  /// The final cut was best effort and these shards did not answer: their part of the
+  /// final parameters and checkpoint is their restore point (the newest checkpoint).
+  std::vector<size_t> shards_from_restore_point;
+  bool diverged = false;              ///< a worker's loss or gradient was not finite
   bool stopped_early = false;         ///< a stop was asked for (signal)
   std::string failure;                ///< empty on success; else what went wrong
   bool budget_spent = false;          ///< the failure is a spent restart budget

@@ -1,6 +1,29 @@
 #include "actors/shard.hpp"
 
+#include <algorithm>
+
 namespace tether {
+
+uint64_t shard_actor_state::acknowledged() const {
+  uint64_t low = changes;
+  for (const auto& l : standbys)
+    low = std::min(low, l.acknowledged);
+  return low;
+}
+
+result<shard_core> shard_core_for(const job_plan& plan, shard_spec spec) {
+  auto core = shard_core::restore(std::move(spec.state), plan.optimizer, plan.cfg.consistency,
+                                  plan.slot_capacity());
+  if (!core)
+    return core;
+  for (uint32_t w = 0; w < plan.slot_capacity(); ++w) {
+    if (w < spec.live_clocks.size() && spec.live_clocks[w] != shard_spec::not_live)
+      core->join(w, spec.live_clocks[w]);
+    else
+      core->leave(w);
+  }
+  return core;
+}
 
 namespace {
 
@@ -21,7 +44,7 @@ void answer_ready(self_ptr self) {
       w.allowed = true;
       w.needs = st.changes;
     }
-    if (w.allowed && st.acknowledged >= w.needs) {
+    if (w.allowed && st.acknowledged() >= w.needs) {
       w.reply.deliver(st.core->answer(w.worker, w.clock, std::move(w.buffer)));
       st.waiting[i] = std::move(st.waiting.back());
       st.waiting.pop_back();
@@ -61,62 +84,64 @@ uint64_t keep(self_ptr self, shard_actor_state::change change) {
   return ++st.kept;
 }
 
-/// The standby did not acknowledge: end it (the supervisor makes a new one) and answer
-/// without one meanwhile.
-void drop_standby(self_ptr self, const caf::error& why) {
+/// A standby did not acknowledge: end it (the supervisor makes a new one) and answer
+/// without it meanwhile.
+void drop_standby(self_ptr self, const caf::actor& standby, const caf::error& why) {
   auto& st = self->state;
-  if (st.standby)
-    self->send_exit(st.standby, caf::make_error(caf::sec::request_timeout,
-                                                "standby dropped: " + to_string(why)));
-  st.standby = nullptr;
-  ++st.standby_generation;
-  st.acknowledged = st.changes;
+  auto it = std::find_if(st.standbys.begin(), st.standbys.end(),
+                         [&](const auto& l) { return l.actor == standby; });
+  if (it == st.standbys.end())
+    return;
+  self->send_exit(standby, caf::make_error(caf::sec::request_timeout,
+                                           "standby dropped: " + to_string(why)));
+  st.standbys.erase(it);
   answer_ready(self);
 }
 
-/// Sends the standby one message (an image or a change) that brings it to `seq` changes;
-/// its acknowledgement may release answers. A failure gives the standby up.
+/// Sends one standby one message (an image or a change) that brings it to `seq` changes;
+/// its acknowledgement may release answers. A failure gives that standby up.
 template <class... Ts>
-void send_to_standby(self_ptr self, uint64_t seq, Ts&&... msg) {
-  auto generation = self->state.standby_generation;
-  self->request(self->state.standby, standby_timeout, std::forward<Ts>(msg)...)
+void send_to_standby(self_ptr self, const caf::actor& standby, uint64_t seq, Ts&&... msg) {
+  self->request(standby, standby_timeout, std::forward<Ts>(msg)...)
     .then(
       [=](uint64_t) {
         auto& st = self->state;
-        if (generation != st.standby_generation)
-          return;
-        st.acknowledged = std::max(st.acknowledged, seq);
+        for (auto& l : st.standbys)
+          if (l.actor == standby)
+            l.acknowledged = std::max(l.acknowledged, seq);
         answer_ready(self);
       },
-      [=](caf::error& err) {
-        if (generation == self->state.standby_generation)
-          drop_standby(self, err);
-      });
+      [=](caf::error& err) { drop_standby(self, standby, err); });
 }
 
-/// One change of state, sent to the standby (if any) in order.
+/// One change of state, sent to every standby in order.
 template <class... Ts>
-void replicate(self_ptr self, Ts&&... change) {
+void replicate(self_ptr self, const Ts&... change) {
   auto& st = self->state;
   ++st.changes;
-  if (!st.standby) {
-    st.acknowledged = st.changes;
-    return;
-  }
-  send_to_standby(self, st.changes, replicate_atom_v, std::forward<Ts>(change)...);
+  for (const auto& l : st.standbys)
+    send_to_standby(self, l.actor, st.changes, replicate_atom_v, change...);
 }
 
-/// A new standby (or none): it gets an image of everything so far, then every change.
-void set_standby(self_ptr self, caf::actor standby) {
+/// The standbys the supervisor wants: a new one gets an image of everything so far, then
+/// every change; one no longer listed is forgotten (the supervisor ends it).
+void set_standbys(self_ptr self, const std::vector<caf::actor>& wanted) {
   auto& st = self->state;
-  ++st.standby_generation;
-  st.standby = std::move(standby);
-  if (!st.standby) {
-    st.acknowledged = st.changes;
-    answer_ready(self);
-    return;
+  std::vector<shard_actor_state::standby_link> kept;
+  for (const auto& actor : wanted) {
+    if (!actor)
+      continue;
+    auto it = std::find_if(st.standbys.begin(), st.standbys.end(),
+                           [&](const auto& l) { return l.actor == actor; });
+    if (it != st.standbys.end()) {
+      kept.push_back(*it);
+    } else {
+      kept.push_back({actor, 0});
+      send_to_standby(self, actor, st.changes, sync_atom_v, st.core->image());
+    }
   }
-  send_to_standby(self, st.changes, sync_atom_v, st.core->image());
+  st.standbys = std::move(kept);
+  answer_ready(self);
 }
 
 /// Takes one push: applies it (or adds it to the BSP round) and sends it to the standby,
@@ -234,7 +259,7 @@ shard_actor::behavior_type shard_behavior(self_ptr self, shard_core core) {
       replicate(self, worker, clock, true);
       answer_ready(self);
     },
-    [=](standby_atom, caf::actor standby) { set_standby(self, std::move(standby)); },
+    [=](standby_atom, const std::vector<caf::actor>& standbys) { set_standbys(self, standbys); },
     // As a standby: the primary's image and changes. A change is acknowledged when it is
     // here, and applied right after the acknowledgement leaves (catch_up).
     [=](sync_atom, replica_image& image) -> caf::result<uint64_t> {

@@ -2,17 +2,19 @@
 // defers answers the consistency model does not allow yet (response promises, never
 // sleeps), and holds pushes back while the supervisor takes a consistent cut.
 //
-// Hot standby: a primary with a standby sends it every change of its state, in order
+// Hot standbys: a primary with standbys sends each every change of its state, in order
 // (a push taken, a worker leaving or joining), after a full image when the standby is
-// new. An answer to a worker leaves only once the standby has acknowledged every change
+// new. An answer to a worker leaves only once every standby has acknowledged every change
 // made up to the moment the answer became possible: a gradient a worker saw answered is
-// in the standby. The standby acknowledges a change on receipt and applies it right after
-// (and before it handles anything else), so its optimizer step is not on the worker's path. A standby that fails to acknowledge within the timeout is ended (the
-// supervisor makes a new one) and answers go on without one meanwhile.
+// in every standby. A standby acknowledges a change on receipt and applies it right after
+// (and before it handles anything else), so its optimizer step is not on the worker's
+// path. A standby that fails to acknowledge within the timeout is ended (the supervisor
+// makes a new one) and answers go on without it meanwhile.
 #pragma once
 
-#include "actors/interfaces.hpp"
-#include "actors/shard_core.hpp"
+#include "actors/job_plan.hpp"
+#include "messages/cluster.hpp"
+#include "ps/shard_core.hpp"
 
 #include <chrono>
 #include <deque>
@@ -59,14 +61,22 @@ struct shard_actor_state {
   std::deque<change> backlog;
   uint64_t kept = 0;           ///< changes received as a standby
 
-  caf::actor standby;          ///< none: answers wait for nothing
-  uint64_t standby_generation = 0; ///< bumps on every change of standby
-  uint64_t changes = 0;        ///< changes of state made (and sent to a standby)
-  uint64_t acknowledged = 0;   ///< changes the standby is known to have
+  struct standby_link {
+    caf::actor actor;
+    uint64_t acknowledged = 0; ///< changes it is known to have
+  };
+  std::vector<standby_link> standbys; ///< none: answers wait for nothing
+  uint64_t changes = 0;        ///< changes of state made (and sent to the standbys)
+  /// Changes every standby is known to have (all of them without standbys).
+  uint64_t acknowledged() const;
 };
 
 /// How long a standby may take to acknowledge a change before it is given up.
 inline constexpr std::chrono::seconds standby_timeout{10};
+
+/// The shard of `spec` under `plan`: its state restored, its live workers at their clocks.
+/// Fails only for a state whose sizes do not fit the plan.
+result<shard_core> shard_core_for(const job_plan& plan, shard_spec spec);
 
 /// Spawn with sys.spawn(shard_behavior, shard_core{...}).
 shard_actor::behavior_type shard_behavior(shard_actor::stateful_pointer<shard_actor_state> self,

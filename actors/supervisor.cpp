@@ -5,236 +5,67 @@
 #include "actors/fault_injector.hpp"
 #include "actors/publish.hpp"
 #include "actors/replicas.hpp"
-#include "actors/shard.hpp"
 #include "actors/supervisor_nodes.hpp"
-#include "actors/worker.hpp"
+#include "actors/supervisor_steps.hpp"
 #include "messages/checkpoint_file.hpp"
 
 #include <cstdio>
-#include <numeric>
 
 namespace tether {
 
+using namespace std::chrono_literals;
+using self_ptr = supervisor_pointer;
+
 namespace {
 
-using namespace std::chrono_literals;
-using self_ptr = caf::stateful_actor<supervisor_state>*;
-using clock_type = supervisor_state::clock;
+/// How long workers get to end their step after a stop before they are ended.
+constexpr auto stop_grace = 5s;
 
-// -- spawning -------------------------------------------------------------------
-
-void finish(self_ptr self);
+void info(self_ptr self, const std::string& line) {
+  caf::anon_send(self->state.args.runner, info_atom_v, line);
+}
 
 /// Nothing can run a shard or a worker any more: end the job (the newest checkpoint on
 /// disk is where a --resume starts).
 void cannot_place(self_ptr self, const caf::error& err) {
   auto& st = self->state;
   if (st.report.failure.empty())
-    st.report.failure = caf::to_string(err) + "; the newest checkpoint is kept: start nodes and "
-                        "run the coordinator again with --resume";
-  st.finishing = true;
-  finish(self);
-}
-
-void spawn_shard(self_ptr self, size_t j, shard_state state) {
-  auto& st = self->state;
-  if (st.args.registrar) {
-    auto placed = place_shard(self, j, state);
-    if (!placed) {
-      cannot_place(self, placed.error());
-      return;
-    }
-    st.shards[j] = *placed;
-    return;
-  }
-  auto core = shard_core::restore(std::move(state), st.args.cfg.optimizer, st.args.cfg.consistency,
-                                  st.args.cfg.workers);
-  if (!core) {
-    // Only reachable with a checkpoint that passed its checksum but has the wrong sizes.
-    st.report.failure = "cannot restore shard " + std::to_string(j) + ": " + core.error().message();
-    return;
-  }
-  st.shards[j] = self->spawn<caf::monitored>(shard_behavior, std::move(*core));
-  // A new shard counts every worker live: tell it who has finished.
-  for (uint32_t w = 0; w < st.done.size(); ++w)
-    if (st.done[w])
-      self->send(st.shards[j], leave_atom_v, w);
-}
-
-void spawn_worker(self_ptr self, uint32_t i) {
-  auto& st = self->state;
-  const auto& a = st.args;
-  worker_args w;
-  w.id = i;
-  w.workers = a.cfg.workers;
-  w.batch = a.cfg.batch;
-  w.seed = a.cfg.seed;
-  w.start_clock = st.clocks[i];
-  w.total_steps = a.total_steps;
-  w.train = a.data.train;
-  w.net = a.net;
-  w.shards = st.shards;
-  w.ranges = a.ranges;
-  w.supervisor = caf::actor_cast<caf::actor>(self);
-  for (const auto& s : a.cfg.stragglers)
-    if (s.worker == i)
-      w.straggler_factor = s.factor;
-  for (const auto& [worker, factor] : a.cfg.fault.stragglers)
-    if (worker == i)
-      w.straggler_factor = factor;
-  w.request_timeout = std::chrono::milliseconds(
-    static_cast<int64_t>(a.cfg.request_timeout_seconds * 1000));
-  w.push_faults = a.cfg.fault.push;
-  w.pull_faults = a.cfg.fault.pull;
-  w.fault_seed = a.cfg.fault.seed;
-  if (i < a.cfg.gpus.size()) {
-    w.gpu = a.cfg.gpus[i];
-    w.gpu_math = a.cfg.gpu_math;
-  }
-  w.step_jitter = a.cfg.step_jitter;
-  if (a.registrar) {
-    std::optional<size_t> home;
-    if (auto it = st.worker_home.find(i); it != st.worker_home.end()) {
-      home = it->second;
-      st.worker_home.erase(it);
-    }
-    auto placed = place_worker(self, w, home);
-    if (!placed) {
-      cannot_place(self, placed.error());
-      return;
-    }
-    st.workers[i] = *placed;
-  } else {
-    st.workers[i] = w.gpu >= 0
-                      ? self->spawn<caf::monitored + caf::detached>(worker_behavior, std::move(w))
-                      : self->spawn<caf::monitored>(worker_behavior, std::move(w));
-  }
-  self->send(st.workers[i], start_atom_v);
+    st.report.failure = to_string(err) + "; the newest checkpoint is kept: start nodes and run "
+                                         "the coordinator again with --resume";
+  begin_stop(self);
 }
 
 void spawn_checkpointer(self_ptr self) {
   auto& st = self->state;
-  st.checkpointer = self->spawn<caf::monitored + caf::detached>(
-    checkpointer_behavior, st.args.cfg.checkpoint_dir, st.args.cfg.checkpoint_keep);
+  st.checkpointer = self->spawn<caf::detached>(checkpointer_behavior, st.plan->cfg.checkpoint_dir,
+                                               st.plan->cfg.checkpoint_keep);
+  self->monitor(st.checkpointer);
+  st.roles[st.checkpointer.address()] = {actor_role::kind::checkpointer, 0};
 }
 
-// -- bookkeeping ----------------------------------------------------------------
-
-uint64_t updates(const supervisor_state& st) {
-  return updates_of(st.args.cfg, st.clocks);
-}
-
-uint64_t updates_per_epoch(const supervisor_state& st) {
-  return st.args.updates_per_epoch;
-}
-
-void send_to_shards(self_ptr self, const caf::message& msg) {
-  for (auto& s : self->state.shards)
-    if (s)
-      self->send(caf::actor_cast<caf::actor>(s), msg);
-}
-
-void send_to_children(self_ptr self, const caf::message& msg) {
-  for (auto& w : self->state.workers)
-    if (w)
-      self->send(w, msg);
-}
-
-void stop_everything(self_ptr self) {
+/// Sends slot s's worker the batches it does not have yet.
+void send_grant(self_ptr self, uint32_t slot) {
   auto& st = self->state;
-  st.stop_children = true;
-  for (auto& w : st.workers)
-    if (w)
-      self->send_exit(w, caf::exit_reason::user_shutdown);
-  for (auto& s : st.shards)
-    if (s)
-      self->send_exit(s, caf::exit_reason::user_shutdown);
-  for (auto& s : st.standbys)
-    if (s)
-      self->send_exit(s, caf::exit_reason::user_shutdown);
-  if (st.checkpointer)
-    self->send_exit(st.checkpointer, caf::exit_reason::user_shutdown);
-}
-
-void finish(self_ptr self) {
-  auto& st = self->state;
-  if (st.final_cut_done && st.stop_children)
-    return; // already finished
-  st.final_cut_done = true;
-  auto now = clock_type::now();
-  if (!st.training_ended) {
-    st.training_end = now;
-    st.training_ended = true;
+  auto& rec = st.workers[slot];
+  if (!rec.actor || rec.state != worker_record::life::running)
+    return;
+  auto g = st.work().grant(slot, st.progress().at(slot).clock);
+  auto until = g.first_clock + g.tickets.size();
+  if (until > rec.granted_until || (g.last && !rec.told_last)) {
+    rec.granted_until = std::max(rec.granted_until, until);
+    rec.told_last = g.last;
+    self->send(rec.actor, grant_atom_v, std::move(g));
   }
-  auto& r = st.report;
-  r.updates = updates(st);
-  uint64_t started = std::accumulate(st.args.worker_start.begin(), st.args.worker_start.end(),
-                                     uint64_t{0});
-  uint64_t batches = std::accumulate(st.clocks.begin(), st.clocks.end(), uint64_t{0});
-  r.samples = (batches - std::min(batches, started)) * st.args.cfg.batch;
-  r.blocked_seconds = std::accumulate(st.blocked.begin(), st.blocked.end(), 0.0);
-  r.training_seconds = std::chrono::duration<double>(st.training_end - st.training_start
-                                                     - st.paused).count();
-  r.wall_seconds = std::chrono::duration<double>(now - st.args.job_start).count();
-  for (const auto& node : st.nodes)
-    r.nodes.push_back(node.hello.name);
-  publish_final_status(self);
-  stop_everything(self);
-  self->send(st.args.runner, finished_atom_v, std::move(r));
-  self->quit();
 }
 
-void maybe_cut(self_ptr self);
-
-void after_cut(self_ptr self, bool was_final, bool ok) {
+/// A report from worker `slot`: the failures it shows recovered from.
+void note_recoveries(self_ptr self, uint32_t slot) {
   auto& st = self->state;
-  st.cutting = false;
-  if (was_final) {
-    if (ok || ++st.final_cut_failures >= 3) {
-      st.final_cut_done = true;
-      finish(self);
-      return;
-    }
-    // A shard failed during the final cut: try again once it is back.
-    self->delayed_send(self, std::chrono::milliseconds(300), tick_atom_v);
-    return;
-  }
-  maybe_cut(self);
-}
-
-/// Starts a cut when one is wanted and none is running; the final cut once every
-/// worker is done.
-void maybe_cut(self_ptr self) {
-  auto& st = self->state;
-  if (st.cutting || st.final_cut_done || st.shard_moves > 0)
-    return;
-  bool all_done = std::all_of(st.done.begin(), st.done.end(), [](bool d) { return d; });
-  if (st.finishing && all_done) {
-    if (!st.training_ended) {
-      st.training_end = clock_type::now();
-      st.training_ended = true;
-    }
-    st.cutting = true;
-    take_cut(self, cut_kind{true, true, true}, after_cut);
-    return;
-  }
-  if (st.finishing || (!st.want_eval && !st.want_checkpoint))
-    return;
-  cut_kind kind{st.want_eval, st.want_checkpoint, false};
-  st.want_eval = st.want_checkpoint = false;
-  st.cutting = true;
-  take_cut(self, kind, after_cut);
-}
-
-void rebalance(self_ptr self);
-
-/// A progress report from worker `id`: the failures it shows recovered from.
-void note_recoveries(self_ptr self, uint32_t id) {
-  auto& st = self->state;
-  auto now = clock_type::now();
+  auto now = st.now();
   for (auto it = st.recovering.begin(); it != st.recovering.end();) {
-    bool other_worker = it->worker >= 0 && static_cast<uint32_t>(it->worker) != id;
-    bool too_early = it->worker < 0 && id < it->clocks.size() && st.clocks[id] < it->clocks[id] + 2;
+    bool other_worker = it->worker >= 0 && static_cast<uint32_t>(it->worker) != slot;
+    bool too_early = it->worker < 0 && slot < it->clocks.size()
+                     && st.progress().at(slot).clock < it->clocks[slot] + 2;
     if (other_worker || too_early) {
       ++it;
       continue;
@@ -244,477 +75,445 @@ void note_recoveries(self_ptr self, uint32_t id) {
     char line[160];
     std::snprintf(line, sizeof(line), "%s recovered: training went on %.2f s after its failure",
                   it->what.c_str(), seconds);
-    self->send(st.args.runner, info_atom_v, std::string{line});
+    info(self, line);
     it = st.recovering.erase(it);
   }
 }
 
-void on_progress(self_ptr self, uint32_t id, uint64_t clock, float loss, double blocked,
-                 double step_seconds) {
+void on_progress(self_ptr self, const step_report& r) {
   auto& st = self->state;
-  if (id >= st.clocks.size())
+  if (r.slot >= st.workers.size())
     return;
-  auto& ws = st.status.worker[id];
-  ws.last_loss = loss;
+  auto& ws = st.status.worker[r.slot];
+  ws.last_loss = r.loss;
   ++ws.steps;
-  ws.step_seconds_sum += step_seconds;
+  ws.step_seconds_sum += r.step_seconds;
   size_t bucket = 0;
-  while (bucket < step_time_bounds.size() && step_seconds > step_time_bounds[bucket])
+  while (bucket < step_time_bounds.size() && r.step_seconds > step_time_bounds[bucket])
     ++bucket;
   ++ws.step_buckets[bucket];
-  if (clock > st.clocks[id])
-    ++st.acked[id]; // a step answered by every shard (a late report of an old one is not)
-  st.clocks[id] = std::max(st.clocks[id], clock);
-  st.blocked[id] = blocked;
-  note_recoveries(self, id);
-  uint64_t fastest = 0, slowest = UINT64_MAX;
-  for (size_t w = 0; w < st.clocks.size(); ++w)
-    if (!st.done[w] && st.workers[w]) {
-      fastest = std::max(fastest, st.clocks[w]);
-      slowest = std::min(slowest, st.clocks[w]);
-    }
-  if (slowest != UINT64_MAX)
-    st.report.clock_lag_max = std::max(st.report.clock_lag_max, fastest - slowest);
-  st.recent_losses.push_back(loss);
-  if (st.recent_losses.size() > 100)
-    st.recent_losses.pop_front();
-  auto n = updates(st);
+  if (!st.progress().on_step(r.slot, r.clock, r.loss, r.blocked_seconds))
+    return;
+  st.work().complete(r.slot, r.clock);
+  note_recoveries(self, r.slot);
+  auto n = st.progress().updates();
   faults_at_step(self, n);
-  const auto& cfg = st.args.cfg;
-  if (auto epoch = n / updates_per_epoch(st); epoch > st.epoch_seen) {
+  auto due = st.progress().take_due();
+  st.want_eval |= due.evaluate;
+  st.want_checkpoint |= due.checkpoint;
+  auto epoch = n / std::max<uint64_t>(1, st.plan->updates_per_epoch);
+  if (epoch != st.epoch_seen) {
     st.epoch_seen = epoch;
     if (st.rebalance_pending)
       rebalance(self);
   }
-  if (n >= st.next_eval) {
-    st.want_eval = true;
-    auto epoch_end = (n / updates_per_epoch(st) + 1) * updates_per_epoch(st);
-    st.next_eval = cfg.eval_every > 0 ? std::min(epoch_end, (n / cfg.eval_every + 1) * cfg.eval_every)
-                                      : epoch_end;
-  }
-  if (cfg.checkpoint_every > 0 && n >= st.next_checkpoint) {
-    st.want_checkpoint = true;
-    st.next_checkpoint = (n / cfg.checkpoint_every + 1) * cfg.checkpoint_every;
-  }
+  send_grant(self, r.slot);
   maybe_cut(self);
 }
 
-void on_worker_done(self_ptr self, uint32_t id) {
+void on_worker_done(self_ptr self, uint32_t slot) {
   auto& st = self->state;
-  if (id >= st.done.size())
+  if (slot >= st.workers.size())
     return;
-  st.done[id] = true;
-  st.workers[id] = caf::actor{};
+  auto& rec = st.workers[slot];
+  if (rec.state == worker_record::life::done)
+    return;
+  rec.state = worker_record::life::done;
+  rec.actor = worker_actor{};
+  forget_placed(self, rec.node, false);
+  rec.node = -1;
+  st.progress().mark_done(slot);
+  st.work().finish(slot);
   // A finished worker holds nobody back under bsp or ssp.
-  send_to_shards(self, caf::make_message(leave_atom_v, id));
-  if (std::all_of(st.done.begin(), st.done.end(), [](bool d) { return d; }))
-    st.finishing = true;
-  maybe_cut(self);
-}
-
-/// Asks every worker to stop after its current step; the final cut follows.
-void begin_stop(self_ptr self) {
-  auto& st = self->state;
-  st.finishing = true;
-  send_to_children(self, caf::make_message(stop_atom_v));
-  maybe_cut(self);
-}
-
-// -- restarts -------------------------------------------------------------------
-
-/// Counts one restart (or failover) against the budget of `who`'s group (workers, shards
-/// with their standbys, the checkpointer: --max-restarts each per --restart-window);
-/// false when that budget is spent.
-bool spend_restart(self_ptr self, const std::string& who, const caf::error& reason) {
-  auto& st = self->state;
-  auto group = who.substr(0, who.find(' '));
-  if (group == "standby")
-    group = "shard";
-  auto& times = st.restart_times[group];
-  auto now = clock_type::now();
-  auto window = std::chrono::duration_cast<clock_type::duration>(
-    std::chrono::duration<double>(st.args.cfg.restart_window_seconds));
-  while (!times.empty() && now - times.front() > window)
-    times.pop_front();
-  if (times.size() >= st.args.cfg.max_restarts) {
-    if (st.report.failure.empty())
-      st.report.failure = "restart budget of the " + group + " group spent: " + who + " failed ("
-                          + to_string(reason) + ") after " + std::to_string(times.size())
-                          + " restarts within " + std::to_string(st.args.cfg.restart_window_seconds)
-                          + " s; raise --max-restarts or --restart-window, or look for the cause";
-    st.report.budget_spent = true;
-    return false;
+  for (auto& s : st.shards)
+    if (s.primary)
+      self->send(s.primary, leave_atom_v, slot);
+  if (rec.retiring) {
+    rec.retiring = false;
+    info(self, "worker " + std::to_string(slot) + " has retired: the job runs "
+                 + std::to_string(live_workers(st)) + " workers");
   }
-  times.push_back(now);
-  return true;
+  if (st.progress().all_done() && st.phase == job_phase::training)
+    st.phase = job_phase::finishing;
+  maybe_cut(self);
 }
 
-/// The newest good checkpoint's state of shard j, else its state at job start.
-shard_state shard_restore_point(self_ptr self, size_t j) {
+void on_diverged(self_ptr self, uint32_t slot, uint64_t clock, const std::string& what) {
   auto& st = self->state;
-  auto loaded = load_newest_good(st.args.cfg.checkpoint_dir);
-  if (loaded && loaded->data.layout_fingerprint == st.args.net->layout().fingerprint())
+  if (!st.report.diverged) {
+    st.report.diverged = true;
+    st.report.failure = "training diverged at update " + std::to_string(st.progress().updates())
+                        + " (worker " + std::to_string(slot) + ", step " + std::to_string(clock)
+                        + "): " + what + "; the newest good checkpoint is kept: lower --lr (or "
+                                         "add --clip) and run again with --resume";
+  }
+  on_worker_done(self, slot);
+  begin_stop(self);
+}
+
+void on_grace_over(self_ptr self, uint64_t generation) {
+  auto& st = self->state;
+  if (generation != st.stop_generation || st.phase != job_phase::finishing)
+    return;
+  st.grace_over = true;
+  for (uint32_t s = 0; s < st.workers.size(); ++s) {
+    auto& rec = st.workers[s];
+    if (rec.state == worker_record::life::running || rec.state == worker_record::life::placing) {
+      if (rec.actor)
+        self->send_exit(rec.actor, caf::exit_reason::user_shutdown);
+      on_worker_done(self, s);
+    }
+  }
+  maybe_cut(self);
+}
+
+void after_cut(self_ptr self, bool final, bool ok) {
+  auto& st = self->state;
+  st.cutting = false;
+  if (!final) {
+    maybe_cut(self);
+    return;
+  }
+  if (ok || st.final_cut_failures >= 2) {
+    finish(self);
+    return;
+  }
+  // A shard failed during the final cut: once more when it is back, then whatever each
+  // shard holds (actors/cut.hpp).
+  ++st.final_cut_failures;
+  st.phase = job_phase::finishing;
+  self->delayed_send(self, 300ms, tick_atom_v);
+}
+
+bool all_workers_ended(const supervisor_state& st) {
+  return std::all_of(st.workers.begin(), st.workers.end(), [](const worker_record& w) {
+    return w.state == worker_record::life::idle || w.state == worker_record::life::done;
+  });
+}
+
+/// Every primary is up: the standbys, the workers, the faults; training starts.
+void start_training(self_ptr self) {
+  auto& st = self->state;
+  for (size_t j = 0; j < st.shards.size(); ++j)
+    make_standbys(self, j, false);
+  for (uint32_t s = 0; s < st.args.worker_start.size(); ++s)
+    start_worker(self, s);
+  st.started = true;
+  st.progress().start_training(st.now());
+  arm_faults(self);
+  if (st.args.registrar)
+    info(self, "placement:\n" + placement_lines(st));
+}
+
+/// Places every primary; training starts once all are up.
+void start_job(self_ptr self) {
+  auto& st = self->state;
+  auto left = std::make_shared<size_t>(st.shards.size());
+  for (size_t j = 0; j < st.shards.size(); ++j) {
+    st.shards[j].placing = true;
+    place_shard(self, j, actor_role::kind::primary,
+                shard_spec_for(st, st.args.initial_shards[j]), {},
+                [=](caf::expected<shard_actor> h) {
+                  auto& st = self->state;
+                  if (!h) {
+                    cannot_place(self, h.error());
+                    return;
+                  }
+                  st.shards[j].primary = *h;
+                  st.shards[j].placing = false;
+                  if (--*left == 0 && st.phase == job_phase::training)
+                    start_training(self);
+                  maybe_cut(self);
+                });
+  }
+}
+
+} // namespace
+
+// -- steps shared with the other files of the supervisor ---------------------------------
+
+std::vector<shard_actor> supervisor_state::primaries() const {
+  std::vector<shard_actor> out;
+  for (const auto& s : shards)
+    out.push_back(s.primary);
+  return out;
+}
+
+bool supervisor_state::shards_ready() const {
+  return std::all_of(shards.begin(), shards.end(),
+                     [](const shard_record& s) { return s.primary && !s.placing && !s.moving; });
+}
+
+uint32_t live_workers(const supervisor_state& st) {
+  uint32_t n = 0;
+  for (const auto& w : st.workers)
+    n += (w.state == worker_record::life::placing || w.state == worker_record::life::running)
+             && !w.retiring
+           ? 1
+           : 0;
+  return n;
+}
+
+shard_spec shard_spec_for(const supervisor_state& st, shard_state state) {
+  shard_spec spec;
+  spec.state = std::move(state);
+  spec.live_clocks.assign(st.plan->slot_capacity(), shard_spec::not_live);
+  for (uint32_t s = 0; s < st.workers.size(); ++s) {
+    if (!st.started && s < st.args.worker_start.size()) {
+      spec.live_clocks[s] = st.args.worker_start[s];
+      continue;
+    }
+    const auto& rec = st.workers[s];
+    if (rec.state == worker_record::life::placing || rec.state == worker_record::life::running)
+      spec.live_clocks[s] = st.progress().at(s).clock;
+  }
+  return spec;
+}
+
+shard_state restore_point(self_ptr self, size_t j) {
+  auto& st = self->state;
+  auto loaded = load_newest_good(st.plan->cfg.checkpoint_dir);
+  if (loaded && loaded->data.layout_fingerprint == st.plan->net->layout().fingerprint())
     for (auto& s : loaded->data.shards)
-      if (s.range_begin == st.args.ranges[j].begin && s.range_end == st.args.ranges[j].end) {
+      if (s.range_begin == st.plan->ranges[j].begin && s.range_end == st.plan->ranges[j].end) {
         s.index = static_cast<uint32_t>(j);
+        s.applied_clocks.resize(st.plan->slot_capacity(), 0);
+        s.applied_counts.resize(st.plan->slot_capacity(), 0);
         return std::move(s);
       }
   return st.args.initial_shards[j];
 }
 
-void on_down(self_ptr self, caf::down_msg& dm) {
+void broadcast_shards(self_ptr self) {
   auto& st = self->state;
-  // An actor whose connection is gone took its node with it: place nothing more there
-  // (the registrar's node_down may come later, and a placement on a dead node would
-  // only end at --place-timeout).
-  int home = node_running(st, dm.source);
-  if (home >= 0 && dm.reason == caf::exit_reason::remote_link_unreachable)
-    st.nodes[home].alive = false;
-  if (auto drained = forget_placed(self, dm.source); drained >= 0) {
-    self->send(st.nodes[drained].agent, drained_atom_v);
-    st.nodes[drained].alive = false;
-    self->send(st.args.runner, info_atom_v,
-               "node " + st.nodes[drained].hello.name + " is drained: its work runs elsewhere");
-  }
-  if (st.stop_children)
+  if (!st.shards_ready())
     return;
-  for (uint32_t i = 0; i < st.workers.size(); ++i) {
-    if (st.workers[i] && dm.source == st.workers[i].address()) {
-      st.workers[i] = caf::actor{};
-      if (!dm.reason || st.done[i])
-        return;
-      // A dead worker must not block bsp or ssp: drop it from the clock set at once.
-      send_to_shards(self, caf::make_message(leave_atom_v, i));
-      bool moved = st.moving.erase(i) > 0; // a drain: not a failure
-      if (!moved && home >= 0)
-        st.worker_home[i] = static_cast<size_t>(home); // back to its node, if still usable
-      if (!moved && !spend_restart(self, "worker " + std::to_string(i), dm.reason)) {
-        st.done[i] = true;
-        begin_stop(self);
-        return;
-      }
-      ++(moved ? st.report.moves["worker"] : st.report.restarts["worker"]);
-      if (!moved && !st.finishing)
-        st.recovering.push_back(
-          {clock_type::now(), static_cast<int>(i), "worker " + std::to_string(i), {}});
-      if (!st.finishing) {
-        // The replacement goes on from the worker's last reported clock, under every
-        // model: its partition of the epoch is handed over whole, no batch skipped (a
-        // batch some shards applied before the failure is skipped there as a duplicate).
-        // Under ssp the others may wait for it to come within the bound; under bsp its
-        // gradients join the rounds of the others' later clocks. The join reaches the
-        // shards before its first pull.
-        send_to_shards(self, caf::make_message(join_atom_v, i, st.clocks[i]));
-        spawn_worker(self, i);
-      }
-      else
-        on_worker_done(self, i);
-      return;
-    }
-  }
-  if (auto j = standby_of(st, dm.source); j >= 0) {
-    st.standbys[j] = shard_actor{};
-    bool moved = st.standby_moving.erase(static_cast<size_t>(j)) > 0; // a drain: not a failure
-    if (!moved && dm.reason && !st.finishing) {
-      if (!spend_restart(self, "standby " + std::to_string(j), dm.reason)) {
-        begin_stop(self);
-        return;
-      }
-      ++st.report.restarts["standby"];
-    }
-    if (!st.finishing)
-      make_standby(self, static_cast<size_t>(j), shard_restore_point(self, static_cast<size_t>(j)));
-    return;
-  }
-  for (size_t j = 0; j < st.shards.size(); ++j) {
-    if (st.shards[j] && dm.source == st.shards[j].address()) {
-      auto who = "shard " + std::to_string(j);
-      if (!spend_restart(self, who, dm.reason)) {
-        begin_stop(self);
-        return;
-      }
-      if (promote_standby(self, j)) {
-        // The standby holds every change the workers were answered for: no restore.
-        ++st.report.failovers["shard"];
-        st.recovering.push_back({clock_type::now(), -1, who + " (failover)", st.clocks});
-        self->send(st.args.runner, info_atom_v,
-                   who + " failed (" + to_string(dm.reason) + "); its standby took over");
-        send_to_children(self, caf::make_message(shards_atom_v, st.shards));
-        make_standby(self, j, shard_restore_point(self, j));
-        return;
-      }
-      ++st.report.restarts["shard"];
-      st.recovering.push_back({clock_type::now(), -1, who, st.clocks});
-      auto restored = shard_restore_point(self, j); // one read of the checkpoint for both
-      spawn_shard(self, j, restored);
-      send_to_children(self, caf::make_message(shards_atom_v, st.shards));
-      make_standby(self, j, restored);
-      return;
-    }
-  }
-  if (st.checkpointer && dm.source == st.checkpointer.address()) {
-    if (!spend_restart(self, "checkpointer", dm.reason)) {
-      begin_stop(self);
-      return;
-    }
-    ++st.report.restarts["checkpointer"];
-    spawn_checkpointer(self);
-  }
+  auto list = st.primaries();
+  for (auto& w : st.workers)
+    if (w.actor && w.state == worker_record::life::running)
+      self->send(w.actor, shards_atom_v, list);
+  for (auto& rp : st.shard_list_waiting)
+    rp.deliver(list);
+  st.shard_list_waiting.clear();
 }
 
-// -- nodes ----------------------------------------------------------------------
-
-/// Moves shard j off its node: hold it, take its state at its own applied clocks, start
-/// the same state on another node, point the workers there, end the old one. Pushes that
-/// reach the old shard meanwhile fail or are redone by the workers at the same clock
-/// (exactly once: the state carries the applied clocks).
-void move_shard(self_ptr self, size_t j) {
+void start_worker(self_ptr self, uint32_t slot, std::optional<size_t> preferred) {
   auto& st = self->state;
-  auto old = st.shards[j];
-  ++st.shard_moves;
-  auto give_up = [=](const caf::error& err) {
-    // The old shard did not cooperate: end it; its restart takes the newest checkpoint.
+  auto& rec = st.workers[slot];
+  rec.state = worker_record::life::placing;
+  rec.actor = worker_actor{};
+  auto clock = st.progress().at(slot).clock;
+  worker_spec spec;
+  spec.slot = slot;
+  spec.start_clock = clock;
+  spec.work = st.work().grant(slot, clock);
+  rec.granted_until = clock + spec.work.tickets.size();
+  rec.told_last = spec.work.last;
+  spec.shards = st.primaries();
+  spec.supervisor = self;
+  place_worker(self, std::move(spec), preferred, [=](caf::expected<worker_actor> h) {
     auto& st = self->state;
-    --st.shard_moves;
-    self->send(st.args.runner, info_atom_v,
-               "shard " + std::to_string(j) + " could not be moved (" + to_string(err)
-                 + "); it restarts from the newest checkpoint");
-    self->send_exit(old, caf::exit_reason::kill);
-    maybe_cut(self);
-  };
-  self->request(old, 10s, hold_atom_v)
-    .then(
-      [=](std::vector<uint64_t>& clocks, shard_stats&) {
-        self->request(old, 30s, cut_atom_v, std::move(clocks))
-          .then(
-            [=](shard_state& state) {
-              auto& st = self->state;
-              if (st.shards[j] != old) {
-                --st.shard_moves;
-                return; // replaced meanwhile
-              }
-              auto placed = place_shard(self, j, state);
-              --st.shard_moves;
-              if (!placed) {
-                cannot_place(self, placed.error());
-                return;
-              }
-              st.shards[j] = *placed;
-              ++st.report.moves["shard"];
-              if (st.standbys[j]) // the new primary keeps the standby in step from its image
-                self->send(st.shards[j], standby_atom_v,
-                           caf::actor_cast<caf::actor>(st.standbys[j]));
-              send_to_children(self, caf::make_message(shards_atom_v, st.shards));
-              self->send_exit(old, caf::exit_reason::user_shutdown);
-              self->send(st.args.runner, info_atom_v,
-                         "shard " + std::to_string(j) + " moved at version "
-                           + std::to_string(state.version));
-              maybe_cut(self);
-            },
-            give_up);
-      },
-      give_up);
+    if (!h) {
+      cannot_place(self, h.error());
+      return;
+    }
+    auto& rec = st.workers[slot];
+    rec.actor = *h;
+    rec.state = worker_record::life::running;
+    self->send(*h, start_atom_v);
+    if (st.phase != job_phase::training)
+      self->send(*h, stop_atom_v);
+  });
 }
 
-/// Ends worker i to start it again elsewhere at its clock (drain, rebalancing): on_down
-/// respawns it by the placement policy, without spending a restart.
-void move_worker(self_ptr self, uint32_t i) {
-  self->state.moving.insert(i);
-  self->send_exit(self->state.workers[i], caf::exit_reason::kill);
-}
-
-/// A node joined mid-run: at the start of the next epoch, move workers from the most
-/// loaded nodes to it while that lowers the highest load (load = actors per core). A
-/// moved worker is ended and started again on the new node at its clock, as in a drain.
-void rebalance(self_ptr self) {
+bool spend_restart(self_ptr self, const std::string& group, const std::string& who,
+                   const caf::error& reason) {
   auto& st = self->state;
-  st.rebalance_pending = false;
-  if (st.finishing)
-    return;
-  struct sim {
-    double shards, workers, cores;
-    double load() const { return (shards + workers) / cores; }
-  };
-  std::vector<sim> nodes;
-  for (auto& n : st.nodes)
-    nodes.push_back({static_cast<double>(n.shards), static_cast<double>(n.workers),
-                     static_cast<double>(std::max<uint32_t>(1, n.hello.cores))});
-  auto usable = [&](size_t i) { return st.nodes[i].alive && !st.nodes[i].draining; };
-  std::vector<uint32_t> to_move;
-  std::vector<size_t> from_nodes;
-  for (;;) {
-    std::optional<size_t> hi, lo;
-    for (size_t i = 0; i < nodes.size(); ++i) {
-      if (!usable(i))
-        continue;
-      if (nodes[i].workers > 0 && (!hi || nodes[i].load() > nodes[*hi].load()))
-        hi = i;
-      if (!lo || nodes[i].load() < nodes[*lo].load())
-        lo = i;
-    }
-    if (!hi || !lo || *hi == *lo)
-      break;
-    auto after_hi = (nodes[*hi].shards + nodes[*hi].workers - 1) / nodes[*hi].cores;
-    auto after_lo = (nodes[*lo].shards + nodes[*lo].workers + 1) / nodes[*lo].cores;
-    if (std::max(after_hi, after_lo) >= nodes[*hi].load() - 1e-9)
-      break;
-    nodes[*hi].workers -= 1;
-    nodes[*lo].workers += 1;
-    from_nodes.push_back(*hi);
+  if (st.budget->spend(group, st.now()))
+    return true;
+  if (st.report.failure.empty()) {
+    auto window = std::chrono::duration<double>(st.budget->window()).count();
+    char seconds[32];
+    std::snprintf(seconds, sizeof(seconds), "%g", window);
+    st.report.failure = "restart budget of the " + group + " group spent: " + who + " failed ("
+                        + to_string(reason) + ") after " + std::to_string(st.budget->max())
+                        + " restarts within " + seconds
+                        + " s; raise --max-restarts or --restart-window, or look for the cause";
   }
-  for (auto from : from_nodes)
-    for (uint32_t i = 0; i < st.workers.size(); ++i) {
-      if (!st.workers[i] || st.done[i] || st.moving.count(i)
-          || node_running(st, st.workers[i].address()) != static_cast<int>(from))
-        continue;
-      move_worker(self, i);
-      to_move.push_back(i);
-      break;
-    }
-  if (!to_move.empty()) {
-    std::string which;
-    for (auto i : to_move)
-      which += (which.empty() ? "" : ", ") + std::to_string(i);
-    self->send(st.args.runner, info_atom_v,
-               "rebalancing at epoch " + std::to_string(st.epoch_seen) + ": moving worker"
-                 + (to_move.size() == 1 ? " " : "s ") + which + " to the least loaded nodes");
-  }
+  st.report.budget_spent = true;
+  begin_stop(self);
+  return false;
 }
 
-/// SIGTERM on a node: its workers stop and start again elsewhere at their clock, its
-/// shards move with their current state; the node is told `drained` when it holds
-/// nothing (forget_placed, in on_down).
-void drain_node(self_ptr self, const caf::actor& agent) {
+void begin_stop(self_ptr self) {
   auto& st = self->state;
-  auto n = node_of(st, agent);
-  if (n < 0 || st.nodes[n].draining || !st.nodes[n].alive)
+  if (st.phase != job_phase::training)
     return;
-  if (st.cutting || st.shard_moves > 0) {
-    self->delayed_send(self, 100ms, drain_atom_v, agent); // after the cut
+  st.phase = job_phase::finishing;
+  for (auto& w : st.workers)
+    if (w.actor && w.state == worker_record::life::running)
+      self->send(w.actor, stop_atom_v);
+  self->delayed_send(self, stop_grace, timeout_atom_v, ++st.stop_generation);
+  maybe_cut(self);
+}
+
+void maybe_cut(self_ptr self) {
+  auto& st = self->state;
+  if (st.cutting || st.phase == job_phase::final_cut || st.phase == job_phase::finished)
     return;
-  }
-  auto& node = st.nodes[n];
-  node.draining = true;
-  self->send(st.args.runner, info_atom_v,
-             "node " + node.hello.name + " drains: moving its work (shards: "
-               + std::to_string(node.shards) + ", workers: " + std::to_string(node.workers) + ")");
-  if (node.shards + node.workers == 0 || st.finishing) {
-    self->send(agent, drained_atom_v);
-    node.alive = false;
-    return;
-  }
-  for (uint32_t i = 0; i < st.workers.size(); ++i)
-    if (st.workers[i] && node_running(st, st.workers[i].address()) == n)
-      move_worker(self, i);
-  for (size_t j = 0; j < st.shards.size(); ++j)
-    if (st.shards[j] && node_running(st, st.shards[j].address()) == n)
-      move_shard(self, j);
-  for (size_t j = 0; j < st.standbys.size(); ++j)
-    if (st.standbys[j] && node_running(st, st.standbys[j].address()) == n) {
-      st.standby_moving.insert(j); // made again elsewhere by on_down
-      self->send_exit(st.standbys[j], caf::exit_reason::user_shutdown);
+  if (st.phase == job_phase::finishing) {
+    if (!all_workers_ended(st) && !st.grace_over)
+      return;
+    if (st.report.diverged || !st.started) {
+      finish(self); // nothing worth a checkpoint: the newest good one stays the result
+      return;
     }
+    st.progress().end_training(st.now());
+    st.phase = job_phase::final_cut;
+    st.cutting = true;
+    // After two failed tries (or a shard that cannot come back), whatever each shard holds.
+    bool best_effort = st.final_cut_failures >= 2 || !st.shards_ready();
+    take_cut(self, cut_kind{true, true, true, best_effort}, after_cut);
+    return;
+  }
+  if (!st.started || !st.shards_ready() || (!st.want_eval && !st.want_checkpoint))
+    return;
+  cut_kind kind{st.want_eval, st.want_checkpoint, false, false};
+  st.want_eval = st.want_checkpoint = false;
+  st.cutting = true;
+  take_cut(self, kind, after_cut);
 }
 
-} // namespace
-
-uint64_t updates_of(const job_config& cfg, const std::vector<uint64_t>& clocks) {
-  if (cfg.consistency.model == consistency_model::bsp)
-    return clocks.empty() ? 0 : *std::max_element(clocks.begin(), clocks.end());
-  return std::accumulate(clocks.begin(), clocks.end(), uint64_t{0});
+void finish(self_ptr self) {
+  auto& st = self->state;
+  if (st.phase == job_phase::finished)
+    return;
+  st.phase = job_phase::finished;
+  auto now = st.now();
+  st.progress().end_training(now);
+  auto& r = st.report;
+  const auto& ledger = st.progress();
+  r.updates = ledger.updates();
+  r.samples = ledger.samples();
+  r.blocked_seconds = ledger.blocked_seconds();
+  r.training_seconds = ledger.training_seconds(now);
+  r.wall_seconds = std::chrono::duration<double>(now - st.args.job_start).count();
+  r.clock_lag_max = std::max(r.clock_lag_max, ledger.clock_lag());
+  for (const auto& node : st.nodes)
+    r.nodes.push_back(node.hello.name);
+  publish_final_status(self);
+  for (auto& w : st.workers)
+    if (w.actor)
+      self->send_exit(w.actor, caf::exit_reason::user_shutdown);
+  for (auto& s : st.shards) {
+    if (s.primary)
+      self->send_exit(s.primary, caf::exit_reason::user_shutdown);
+    for (auto& sb : s.standbys)
+      self->send_exit(sb.actor, caf::exit_reason::user_shutdown);
+  }
+  if (st.checkpointer)
+    self->send_exit(st.checkpointer, caf::exit_reason::user_shutdown);
+  caf::anon_send(st.args.runner, finished_atom_v, std::move(r));
+  self->quit();
 }
 
-caf::behavior supervisor_behavior(self_ptr self, supervisor_args args) {
+supervisor_actor::behavior_type supervisor_behavior(self_ptr self, supervisor_args args) {
   auto& st = self->state;
   st.args = std::move(args);
-  st.training_start = clock_type::now();
-  const auto& a = st.args;
-  st.shards.resize(a.ranges.size());
-  st.standbys.resize(a.ranges.size());
-  st.replicas = replicas_wanted(a.cfg, a.node_agents.size());
+  st.plan = st.args.plan;
+  const auto& plan = *st.plan;
+  const auto& cfg = plan.cfg;
+  auto capacity = plan.slot_capacity();
+
+  progress_ledger::settings ls;
+  ls.model = cfg.consistency.model;
+  ls.batch = cfg.batch;
+  ls.updates_per_epoch = plan.updates_per_epoch;
+  ls.eval_every = cfg.eval_every;
+  ls.checkpoint_every = cfg.checkpoint_every;
+  ls.start_updates = st.args.start_updates;
+  ls.shards = plan.ranges.size();
+  st.ledger.emplace(ls);
+  work_dispatcher::settings ws;
+  ws.lockstep = plan.lockstep();
+  ws.samples = plan.data.train->count;
+  ws.batch = cfg.batch;
+  ws.epochs = cfg.epochs;
+  ws.limit = cfg.steps;
+  ws.slot_capacity = capacity;
+  st.dispatcher.emplace(ws, st.args.work.batch != 0 ? &st.args.work : nullptr);
+  st.budget.emplace(cfg.max_restarts,
+                    std::chrono::duration_cast<supervisor_state::clock::duration>(
+                      std::chrono::duration<double>(cfg.restart_window_seconds)));
+  st.workers.resize(capacity);
+  st.shards.resize(plan.ranges.size());
+  for (uint32_t s = 0; s < st.args.worker_start.size(); ++s) {
+    auto clock = st.work().add_slot(s, st.args.worker_start[s]);
+    st.progress().start_slot(s, clock);
+  }
+  st.replicas = replicas_wanted(cfg, st.args.node_agents.size());
   st.report.shard_replicas = st.replicas;
-  st.acked.assign(a.cfg.workers, 0);
-  st.workers.resize(a.cfg.workers);
-  st.clocks = a.worker_start;
-  st.blocked.assign(a.cfg.workers, 0.0);
+  st.epoch_seen = st.progress().updates() / std::max<uint64_t>(1, plan.updates_per_epoch);
   init_status(self);
   self->send(self, publish_atom_v);
-  st.done.assign(a.cfg.workers, false);
-  auto n = updates(st);
-  st.epoch_seen = n / updates_per_epoch(st);
-  st.next_eval = a.cfg.eval_every > 0 ? (n / a.cfg.eval_every + 1) * a.cfg.eval_every : 0;
-  st.next_eval = std::min(st.next_eval ? st.next_eval : UINT64_MAX,
-                          (n / updates_per_epoch(st) + 1) * updates_per_epoch(st));
-  st.next_checkpoint
-    = a.cfg.checkpoint_every > 0 ? (n / a.cfg.checkpoint_every + 1) * a.cfg.checkpoint_every : 0;
   self->set_down_handler([=](caf::down_msg& dm) { on_down(self, dm); });
-  // An error message nobody asked for (CAF sends one back for a message a child did
-  // not understand) must not end the job: the default handler would quit.
+  // An error message nobody asked for (CAF sends one back for a message a child did not
+  // understand) must not end the job: the default handler would quit.
   self->set_error_handler([=](caf::error& err) {
-    self->send(self->state.args.runner, point_atom_v, "supervisor ignored an error: " + to_string(err));
+    caf::anon_send(self->state.args.runner, point_atom_v,
+               "supervisor ignored an error: " + to_string(err));
   });
-  for (uint32_t i = 0; i < a.cfg.workers; ++i)
-    st.done[i] = st.clocks[i] >= a.total_steps;
   spawn_checkpointer(self);
-  if (a.registrar) {
-    for (size_t n = 0; n < a.node_agents.size(); ++n)
-      add_node(self, a.node_agents[n], a.node_hellos[n]);
-    self->send(a.registrar, subscribe_atom_v, caf::actor_cast<caf::actor>(self));
+  if (st.args.registrar) {
+    for (size_t n = 0; n < st.args.node_agents.size(); ++n)
+      node_joined(self, st.args.node_agents[n], st.args.node_hellos[n]);
+    caf::anon_send(st.args.registrar, subscribe_atom_v, caf::actor_cast<caf::actor>(self));
   }
-  for (size_t j = 0; j < a.ranges.size() && !st.final_cut_done; ++j)
-    spawn_shard(self, j, a.initial_shards[j]);
-  for (size_t j = 0; j < a.ranges.size() && !st.final_cut_done; ++j)
-    make_standby(self, j, a.initial_shards[j], false);
-  st.training_start = clock_type::now();
-  arm_faults(self);
-  for (uint32_t i = 0; i < a.cfg.workers; ++i)
-    if (!st.done[i] && !st.final_cut_done)
-      spawn_worker(self, i);
-  if (a.registrar && !st.final_cut_done)
-    self->send(a.runner, info_atom_v, "placement:\n" + placement_lines(st));
-  if (std::all_of(st.done.begin(), st.done.end(), [](bool d) { return d; })) {
-    st.finishing = true;
+  if (st.progress().all_done() || st.work().exhausted()) {
+    st.phase = job_phase::finishing; // a resumed job that was already complete
     self->send(self, tick_atom_v);
+  } else {
+    start_job(self);
   }
   return {
-    [=](progress_atom, uint32_t id, uint64_t clock, float loss, double blocked,
-        double step_seconds) { on_progress(self, id, clock, loss, blocked, step_seconds); },
-    [=](publish_atom) {
-      publish_status(self);
-      if (!self->state.final_cut_done)
-        self->delayed_send(self, std::chrono::seconds(1), publish_atom_v);
+    [=](progress_atom, const step_report& r) { on_progress(self, r); },
+    [=](done_atom, uint32_t slot, uint64_t) { on_worker_done(self, slot); },
+    [=](diverged_atom, uint32_t slot, uint64_t clock, const std::string& what) {
+      on_diverged(self, slot, clock, what);
     },
-    [=](done_atom, uint32_t id, uint64_t) { on_worker_done(self, id); },
-    [=](shards_atom) { return self->state.shards; },
+    [=](shards_atom) -> caf::result<std::vector<shard_actor>> {
+      auto& st = self->state;
+      if (st.shards_ready())
+        return st.primaries();
+      auto rp = self->make_response_promise<std::vector<shard_actor>>();
+      st.shard_list_waiting.push_back(rp);
+      return rp;
+    },
     [=](stop_atom) {
       self->state.report.stopped_early = true;
       begin_stop(self);
     },
-    [=](tick_atom) { maybe_cut(self); },
-    [=](fault_atom, uint64_t index) { fire_fault(self, static_cast<size_t>(index)); },
-    [=](node_up_atom, const caf::actor& agent, const node_hello& hello) {
-      auto& st = self->state;
-      if (node_of(st, agent) >= 0)
-        return;
-      add_node(self, agent, hello);
-      if (!st.finishing) {
-        // A shard left without a standby (no other node was usable) gets one now.
-        for (size_t j = 0; j < st.shards.size(); ++j)
-          if (st.shards[j] && !st.standbys[j])
-            make_standby(self, j, shard_restore_point(self, j));
-        st.rebalance_pending = true;
-        self->send(st.args.runner, info_atom_v,
-                   "node " + hello.name + " joined mid-run: it gets workers at the next epoch");
-      }
-    },
-    [=](node_down_atom, const caf::actor& agent) { lose_node(self, agent); },
-    [=](drain_atom, const caf::actor& agent) { drain_node(self, agent); },
-    [=](actors_atom) {
-      std::vector<caf::actor> shards;
+    [=](actors_atom) -> caf::result<std::vector<caf::actor>, std::vector<caf::actor>> {
+      std::vector<caf::actor> workers, shards;
+      for (auto& w : self->state.workers)
+        workers.push_back(caf::actor_cast<caf::actor>(w.actor));
       for (auto& s : self->state.shards)
-        shards.push_back(caf::actor_cast<caf::actor>(s));
-      return caf::make_message(self->state.workers, shards);
+        shards.push_back(caf::actor_cast<caf::actor>(s.primary));
+      return {workers, shards};
     },
+    [=](node_up_atom, const caf::actor& agent, const node_hello& hello) {
+      node_joined(self, agent, hello);
+    },
+    [=](node_down_atom, const caf::actor& agent) { node_lost(self, agent); },
+    [=](drain_atom, const caf::actor& agent) { drain_node(self, agent); },
+    [=](tick_atom) { maybe_cut(self); },
+    [=](publish_atom) {
+      publish_status(self);
+      if (self->state.phase != job_phase::finished)
+        self->delayed_send(self, std::chrono::seconds(1), publish_atom_v);
+    },
+    [=](fault_atom, uint64_t index) { fire_fault(self, static_cast<size_t>(index)); },
+    [=](timeout_atom, uint64_t generation) { on_grace_over(self, generation); },
   };
 }
 

@@ -1,44 +1,55 @@
-// The supervisor's side of a cluster: its table of nodes and the placement of one
-// shard or worker on a node (actors/placement.hpp chooses which).
+// The supervisor's side of where actors run: in this process, or on a cluster's nodes
+// (the policy is actors/placement.hpp). Placing on a node is an asynchronous request to
+// its agent (at most args.place_timeout): the supervisor goes on serving meanwhile. A node
+// that does not answer or refuses is marked unusable and the next one is tried; when none
+// is left the callback gets the error. In one process the actor is spawned at once.
 //
-// A placement is a request to the node's agent, waited for on the supervisor's thread
-// (at most args.place_timeout per node tried): placements happen at the start, on a
-// restart and on a drain, never per step. A node that does not answer, or refuses, is
-// marked unusable and the next one is tried.
+// Also the node table: joins (and rejoins under a known name), losses, drains, the
+// rebalancing of workers onto a node that joined, and growing or shrinking the job
+// (--max-workers, --min-workers).
 #pragma once
 
-#include "actors/supervisor.hpp"
+#include "actors/supervisor_state.hpp"
+
+#include <functional>
+#include <optional>
 
 namespace tether {
 
-using supervisor_ptr = caf::stateful_actor<supervisor_state>*;
+using placed_shard = std::function<void(caf::expected<shard_actor>)>;
+using placed_worker = std::function<void(caf::expected<worker_actor>)>;
 
-/// A node joined (or the registrar repeats the ones it knows): add it, once.
-void add_node(supervisor_ptr self, const caf::actor& agent, const node_hello& hello);
+/// Starts a shard actor with `spec`: a primary (role primary) or a standby of shard j (on
+/// any node but those in `avoid`). The actor is monitored and entered in state.roles and
+/// on its node before `done` runs.
+void place_shard(supervisor_pointer self, size_t j, actor_role::kind role, shard_spec spec,
+                 std::vector<int> avoid, placed_shard done);
 
-/// The node is gone: nothing more is placed there. Its actors' monitors fire by themselves.
-void lose_node(supervisor_ptr self, const caf::actor& agent);
+/// Starts worker slot `spec.slot`; a crashed worker's replacement goes back to its home
+/// node when that is usable, a new slot to `preferred` when given.
+void place_worker(supervisor_pointer self, worker_spec spec, std::optional<size_t> preferred,
+                  placed_worker done);
+
+/// An actor placed on a node ended: counts it off there. When its node is draining and
+/// now holds nothing, the node is told it is drained.
+void forget_placed(supervisor_pointer self, int node, bool shard);
+
+/// A node joined (or the registrar repeats the ones it knows): add it once, monitor its
+/// agent. Mid-run, the job grows onto it or moves workers to it at the next epoch.
+void node_joined(supervisor_pointer self, const caf::actor& agent, const node_hello& hello);
+
+/// The node is gone (its agent's monitor fired, or the registrar said so): nothing more is
+/// placed there. Its actors' own monitors fire by themselves.
+void node_lost(supervisor_pointer self, const caf::actor& agent);
+
+/// SIGTERM on a node: move its workers, shards and standbys elsewhere.
+void drain_node(supervisor_pointer self, const caf::actor& agent);
+
+/// At an epoch's start after a node joined a full job: move workers onto it.
+void rebalance(supervisor_pointer self);
 
 /// The node index of `agent`, or -1.
 int node_of(const supervisor_state& st, const caf::actor& agent);
-
-/// The node index a shard or worker was placed on, or -1 (not placed: one process, or
-/// already counted off by forget_placed).
-int node_running(const supervisor_state& st, const caf::actor_addr& who);
-
-/// Places a shard with state `state` on a node and monitors it; a standby (`avoid` set)
-/// on any node but `avoid`, its primary's.
-caf::expected<shard_actor> place_shard(supervisor_ptr self, size_t j, const shard_state& state,
-                                       std::optional<size_t> avoid = std::nullopt);
-
-/// Places a worker on a node and monitors it (the caller sends start). A replacement for
-/// a crashed worker goes back to `preferred` (its node) when that node is still usable.
-caf::expected<caf::actor> place_worker(supervisor_ptr self, const worker_args& args,
-                                       std::optional<size_t> preferred = std::nullopt);
-
-/// An actor placed on a node ended: counts it off its node. Answers the node's index
-/// when that node is draining and now holds nothing (the caller tells it drained), else -1.
-int forget_placed(supervisor_ptr self, const caf::actor_addr& who);
 
 /// "node n1: shard 0, worker 1, worker 3" lines for the operator.
 std::string placement_lines(const supervisor_state& st);

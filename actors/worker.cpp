@@ -1,29 +1,28 @@
 #include "actors/worker.hpp"
 
-#include "actors/message_faults.hpp"
+#include "core/finite.hpp"
 
 #include <algorithm>
-#include <cstring>
+#include <cmath>
 
 namespace tether {
 
 namespace {
 
-using self_ptr = caf::stateful_actor<worker_state>*;
+using self_ptr = worker_pointer;
 
 void pull_all(self_ptr self);
 void step(self_ptr self);
-void send_pushes(self_ptr self);
 
 void finish(self_ptr self) {
   auto& st = self->state;
-  self->send(st.args.supervisor, done_atom_v, st.args.id, st.clock);
+  self->send(st.spec.supervisor, done_atom_v, st.spec.slot, st.clock);
   self->quit();
 }
 
-/// A shard did not answer: wait a little, then ask the supervisor for the current
-/// shard handles (it restarts failed shards) and start the step again from a pull.
-void recover(self_ptr self, const caf::error&) {
+/// A shard did not answer (or refused): wait a little, then ask the supervisor for the
+/// current shard handles (it replaces failed shards) and start the step again from a pull.
+void recover(self_ptr self) {
   auto& st = self->state;
   if (st.recovering)
     return;
@@ -32,21 +31,16 @@ void recover(self_ptr self, const caf::error&) {
   self->delayed_send(self, std::chrono::milliseconds(100), retry_atom_v);
 }
 
-/// Copies a shard's slice into the full vector and keeps its memory for the next push.
-void store_slice(worker_state& st, size_t s, param_slice& p) {
-  const auto& r = st.args.ranges[s];
-  std::copy_n(p.values.begin(), std::min(p.values.size(), r.size()), st.params.begin() + r.begin);
-  st.versions[s] = p.version;
-  st.spare[s] = std::move(p.values);
-}
-
-/// Takes one shard's answer of the current round trip; true when it was the last one
-/// (the time since the requests went out is then counted as blocked).
+/// Takes one shard's answer of round trip `round`; true when it was the last one (the
+/// time since the requests went out is then counted as blocked).
 bool slice_arrived(self_ptr self, uint64_t round, size_t s, param_slice& p) {
   auto& st = self->state;
   if (round != st.round)
     return false;
-  store_slice(st, s, p);
+  const auto& r = st.plan->ranges[s];
+  std::copy_n(p.values.begin(), std::min(p.values.size(), r.size()), st.params.begin() + r.begin);
+  st.versions[s] = p.version;
+  st.spare[s] = std::move(p.values);
   if (--st.outstanding != 0)
     return false;
   st.blocked_seconds
@@ -54,151 +48,88 @@ bool slice_arrived(self_ptr self, uint64_t round, size_t s, param_slice& p) {
   return true;
 }
 
-/// A message of this round trip was lost (a drop fault): after --request-timeout the
-/// worker starts the step again, as it would for a shard that never answered.
-void lose(self_ptr self, uint64_t round) {
-  self->delayed_send(self, self->state.args.request_timeout, lost_atom_v, round);
-}
-
-/// Asks shard s (a pull or a push, `msg`); `count`: its answer counts for this round trip
-/// (false for the second copy of a duplicate and for an answer a fault drops), and the
-/// last one counted calls `then` (the step after a pull, step_done after the pushes).
-template <class... Ts>
-void ask_shard(self_ptr self, uint64_t round, size_t s, bool count, void (*then)(self_ptr),
-               Ts&&... msg) {
-  auto& st = self->state;
-  self->request(st.args.shards[s], st.args.request_timeout, std::forward<Ts>(msg)...)
-    .then(
-      [=](param_slice& p) {
-        if (count && slice_arrived(self, round, s, p))
-          then(self);
-      },
-      [=](caf::error& err) {
-        if (count && round == self->state.round)
-          recover(self, err);
-      });
-}
-
-void send_pull(self_ptr self, uint64_t round, size_t s, bool count) {
-  ask_shard(self, round, s, count, step, pull_atom_v,
-            pull_request{self->state.args.id, self->state.clock});
-}
-
-/// How long a delay fault holds a message.
-std::chrono::milliseconds delay_of(const message_faults& faults) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-    std::chrono::duration<double>(faults.delay_seconds));
+/// Callbacks for shard s's answer in the current round trip; the last answer calls `then`.
+slice_callbacks callbacks(self_ptr self, size_t s, void (*then)(self_ptr)) {
+  auto round = self->state.round;
+  return {[=](param_slice& p) {
+            if (slice_arrived(self, round, s, p))
+              then(self);
+          },
+          [=](const caf::error&) {
+            if (round == self->state.round)
+              recover(self);
+          }};
 }
 
 void pull_all(self_ptr self) {
   auto& st = self->state;
-  st.outstanding = st.args.shards.size();
+  st.outstanding = st.spec.shards.size();
   st.sent_at = std::chrono::steady_clock::now();
-  auto round = st.round;
-  for (size_t s = 0; s < st.args.shards.size(); ++s) {
-    switch (draw_fate(st.fault_draws, st.args.pull_faults)) {
-      case message_fate::drop_request:
-      case message_fate::flip: // a pull has nothing to flip but its worker and clock: drop it
-        lose(self, round);
-        break;
-      case message_fate::drop_answer:
-        send_pull(self, round, s, false);
-        lose(self, round);
-        break;
-      case message_fate::duplicate:
-        send_pull(self, round, s, true);
-        send_pull(self, round, s, false);
-        break;
-      case message_fate::delay:
-        self->delayed_send(self, delay_of(st.args.pull_faults), resend_atom_v, round,
-                           static_cast<uint32_t>(s), false);
-        break;
-      case message_fate::deliver:
-        send_pull(self, round, s, true);
-        break;
-    }
-  }
+  for (size_t s = 0; s < st.spec.shards.size(); ++s)
+    st.link->pull(s, pull_request{st.spec.slot, st.clock}, callbacks(self, s, step));
 }
 
 /// All shards answered the pushes of this step: the step is done.
 void step_done(self_ptr self) {
   auto& st = self->state;
+  st.tickets.erase(st.clock);
   ++st.clock;
-  self->send(st.args.supervisor, progress_atom_v, st.args.id, st.clock, st.last_loss,
-             st.blocked_seconds, st.last_compute_seconds);
+  self->send(st.spec.supervisor, progress_atom_v,
+             step_report{st.spec.slot, st.clock, st.last_loss, st.blocked_seconds,
+                         st.last_compute_seconds});
   step(self);
-}
-
-/// Sends shard s its push (see ask_shard for `count`).
-void send_push(self_ptr self, uint64_t round, size_t s, push_request push, bool count) {
-  ask_shard(self, round, s, count, step_done, push_atom_v, std::move(push));
 }
 
 /// Sends each shard its slice of the gradient in hand; the answers start the next step.
 void send_pushes(self_ptr self) {
   auto& st = self->state;
-  const auto& a = st.args;
-  st.outstanding = a.shards.size();
+  st.outstanding = st.spec.shards.size();
   st.sent_at = std::chrono::steady_clock::now();
-  auto round = st.round;
-  for (size_t s = 0; s < a.shards.size(); ++s) {
-    const auto& r = a.ranges[s];
+  for (size_t s = 0; s < st.spec.shards.size(); ++s) {
+    const auto& r = st.plan->ranges[s];
     auto& slice = st.spare[s];
     slice.assign(st.grad.begin() + r.begin, st.grad.begin() + r.end);
-    push_request push{a.id, st.clock, st.versions[s], r.begin, std::move(slice)};
-    switch (draw_fate(st.fault_draws, a.push_faults)) {
-      case message_fate::deliver:
-        send_push(self, round, s, std::move(push), true);
-        break;
-      case message_fate::drop_request:
-        lose(self, round);
-        break;
-      case message_fate::drop_answer:
-        send_push(self, round, s, std::move(push), false);
-        lose(self, round);
-        break;
-      case message_fate::duplicate:
-        send_push(self, round, s, push, true);
-        send_push(self, round, s, std::move(push), false);
-        break;
-      case message_fate::delay:
-        st.delayed[s] = std::move(push);
-        self->delayed_send(self, delay_of(a.push_faults), resend_atom_v, round,
-                           static_cast<uint32_t>(s), true);
-        break;
-      case message_fate::flip:
-        if (auto bent = flipped(st.fault_draws, push, decode_push))
-          send_push(self, round, s, std::move(*bent), true);
-        else
-          lose(self, round); // the receiver could not decode it
-        break;
-    }
+    st.link->push(s, push_request{st.spec.slot, st.clock, st.versions[s], r.begin, std::move(slice)},
+                  callbacks(self, s, step_done));
   }
 }
 
+/// The parameters for the current clock are in hand: compute and push, or wait for a
+/// grant, or end.
 void step(self_ptr self) {
   auto& st = self->state;
-  if (st.stopping || st.clock >= st.args.total_steps) {
+  auto ticket = st.tickets.find(st.clock);
+  if (st.stopping || (ticket == st.tickets.end() && st.granted_all)) {
     finish(self);
     return;
   }
-  const auto& a = st.args;
+  if (ticket == st.tickets.end()) {
+    st.idle = true; // the grant for this clock is on its way
+    return;
+  }
+  st.idle = false;
   auto started = std::chrono::steady_clock::now();
-  auto spe = st.sampler->steps_per_epoch();
-  auto idx = st.sampler->batch_indices(st.clock / spe, a.id, st.clock % spe);
+  auto idx = st.order->indices(ticket->second.epoch, ticket->second.index);
   auto loss = st.backend->step(st.params, idx, st.grad);
   if (!loss) {
     self->quit(caf::make_error(caf::sec::runtime_error,
-                               "worker " + std::to_string(a.id) + " on " + st.backend->name()
-                                 + ": " + loss.error().message()));
+                               "worker " + std::to_string(st.spec.slot) + " on "
+                                 + st.backend->name() + ": " + loss.error().message()));
+    return;
+  }
+  if (!std::isfinite(*loss) || !all_finite(st.grad)) {
+    self->send(st.spec.supervisor, diverged_atom_v, st.spec.slot, st.clock,
+               std::string{std::isfinite(*loss) ? "the gradient is not finite"
+                                                : "the loss is " + std::to_string(*loss)});
+    self->quit();
     return;
   }
   st.last_loss = *loss;
   auto compute = std::chrono::steady_clock::now() - started;
   st.last_compute_seconds = std::chrono::duration<double>(compute).count();
-  double extra = a.straggler_factor - 1;
-  if (a.step_jitter > 0)
-    extra += a.step_jitter * st.jitter.uniform();
+  double extra = st.straggler_factor - 1;
+  if (st.plan->cfg.step_jitter > 0)
+    extra += st.plan->cfg.step_jitter * st.jitter.uniform();
   auto wait = std::chrono::duration_cast<std::chrono::microseconds>(compute * extra);
   if (wait.count() > 0)
     self->delayed_send(self, wait, wake_atom_v, st.round);
@@ -206,58 +137,104 @@ void step(self_ptr self) {
     send_pushes(self);
 }
 
+/// Everything this slot's worker takes from the plan, once.
+void configure(worker_state& st) {
+  const auto& cfg = st.plan->cfg;
+  auto slot = st.spec.slot;
+  st.request_timeout = std::chrono::milliseconds(
+    static_cast<int64_t>(cfg.request_timeout_seconds * 1000));
+  for (const auto& s : cfg.stragglers)
+    if (s.worker == slot)
+      st.straggler_factor = s.factor;
+  for (const auto& [worker, factor] : cfg.fault.stragglers)
+    if (worker == slot)
+      st.straggler_factor = factor;
+  st.jitter = splitmix64{cfg.seed * 0x9E3779B97F4A7C15ull + slot + 1};
+  st.order.emplace(st.plan->data.train->count, cfg.batch, cfg.seed);
+  auto total = st.plan->net->layout().total;
+  st.params.assign(total, 0.0f);
+  st.grad.assign(total, 0.0f);
+  st.versions.assign(st.spec.shards.size(), 0);
+  st.spare.resize(st.spec.shards.size());
+  st.clock = st.spec.start_clock;
+}
+
+void take_grant(worker_state& st, const work_grant& g) {
+  for (size_t k = 0; k < g.tickets.size(); ++k)
+    if (g.first_clock + k >= st.clock)
+      st.tickets[g.first_clock + k] = g.tickets[k];
+  st.granted_all = g.last;
+}
+
 } // namespace
 
-caf::behavior worker_behavior(self_ptr self, worker_args args) {
+bool worker_on_gpu(const job_plan& plan, uint32_t slot) {
+  return slot < plan.cfg.gpus.size();
+}
+
+worker_actor::behavior_type worker_behavior(self_ptr self, worker_spec spec,
+                                            std::shared_ptr<const job_plan> plan) {
   auto& st = self->state;
-  st.sampler.emplace(args.train->count, args.workers, args.batch, args.seed);
-  st.clock = args.start_clock;
-  st.params.assign(args.net->layout().total, 0.0f);
-  st.grad.assign(args.net->layout().total, 0.0f);
-  st.versions.assign(args.shards.size(), 0);
-  st.spare.resize(args.shards.size());
-  st.delayed.resize(args.shards.size());
-  st.fault_draws = splitmix64{args.fault_seed * 0xD1B54A32D192ED03ull + args.id + 1};
-  st.jitter = splitmix64{args.seed * 0x9E3779B97F4A7C15ull + args.id + 1};
-  if (args.gpu < 0) {
-    st.backend = make_cpu_backend(args.net, args.train);
+  st.spec = std::move(spec);
+  st.plan = std::move(plan);
+  configure(st);
+  take_grant(st, st.spec.work);
+  const auto& cfg = st.plan->cfg;
+  auto slot = st.spec.slot;
+  if (!worker_on_gpu(*st.plan, slot)) {
+    st.backend = make_cpu_backend(st.plan->net, st.plan->data.train);
   } else {
-    auto gpu = make_gpu_backend(args.gpu, args.gpu_math, args.net, args.train, args.batch);
-    if (!gpu) {
-      self->quit(caf::make_error(caf::sec::runtime_error, "worker " + std::to_string(args.id)
-                                                             + ": " + gpu.error().message()));
-      return {};
-    }
-    st.backend = std::move(*gpu);
+    auto gpu = make_gpu_backend(cfg.gpus[slot], cfg.gpu_math, st.plan->net, st.plan->data.train,
+                                cfg.batch);
+    if (gpu)
+      st.backend = std::move(*gpu);
+    else // the actor ends at once; the behavior below never runs
+      self->quit(caf::make_error(caf::sec::runtime_error,
+                                 "worker " + std::to_string(slot) + ": " + gpu.error().message()));
   }
-  st.args = std::move(args);
+  link_context ctx;
+  ctx.self = self;
+  ctx.shards = &st.spec.shards;
+  ctx.timeout = st.request_timeout;
+  ctx.later = [self](std::chrono::microseconds delay, uint64_t token) {
+    self->delayed_send(self, delay, resend_atom_v, token);
+  };
+  if (cfg.fault.push.any() || cfg.fault.pull.any())
+    st.link = make_faulty_link(ctx, cfg.fault.push, cfg.fault.pull,
+                               splitmix64{cfg.fault.seed * 0xD1B54A32D192ED03ull + slot + 1});
+  else
+    st.link = make_direct_link(ctx);
   return {
     [=](start_atom) { pull_all(self); },
+    [=](grant_atom, const work_grant& g) {
+      auto& st = self->state;
+      take_grant(st, g);
+      if (st.idle)
+        step(self);
+    },
     [=](wake_atom, uint64_t round) {
       // The straggler's wait is over: push, unless a recovery started meanwhile.
       if (round == self->state.round)
         send_pushes(self);
     },
-    [=](stop_atom) { self->state.stopping = true; },
+    [=](stop_atom) {
+      auto& st = self->state;
+      st.stopping = true;
+      if (st.idle)
+        finish(self);
+    },
+    [=](resend_atom, uint64_t token) { self->state.link->fire(token); },
     [=](lost_atom, uint64_t round) {
       if (round == self->state.round)
-        recover(self, caf::make_error(caf::sec::request_timeout, "a message was dropped"));
-    },
-    [=](resend_atom, uint64_t round, uint32_t s, bool push) {
-      auto& st = self->state;
-      if (round != st.round || s >= st.args.shards.size())
-        return;
-      if (push)
-        send_push(self, round, s, std::move(st.delayed[s]), true);
-      else
-        send_pull(self, round, s, true);
+        recover(self);
     },
     [=](shards_atom, const std::vector<shard_actor>& shards) {
       // The supervisor replaced a failed shard: start this step again from a pull.
       auto& st = self->state;
-      st.args.shards = shards;
+      st.spec.shards = shards;
       ++st.round;
       st.recovering = false;
+      st.idle = false;
       pull_all(self);
     },
     [=](retry_atom) {
@@ -267,13 +244,13 @@ caf::behavior worker_behavior(self_ptr self, worker_args args) {
       auto& st = self->state;
       if (!st.recovering)
         return;
-      self->request(st.args.supervisor, st.args.request_timeout, shards_atom_v)
+      self->request(st.spec.supervisor, st.request_timeout, shards_atom_v)
         .then(
           [=](const std::vector<shard_actor>& shards) {
             auto& st = self->state;
             if (!st.recovering)
               return;
-            st.args.shards = shards;
+            st.spec.shards = shards;
             st.recovering = false;
             ++st.round;
             if (st.stopping)

@@ -1,5 +1,5 @@
 // bench/throughput: tether's throughput figures, each beside a baseline measured in the
-// same run (shared/DESIGN.md: figures are ratios, with the machine and the date).
+// same run (figures are ratios, with the machine and the date).
 //
 //   a. one worker's compute: MLP 784-256-128-10, batch 64, single-threaded BLAS, no
 //      actors; fwd+bwd alone, and the whole local step (gather + fwd+bwd + SGD update)
@@ -151,11 +151,11 @@ void bench_compute(const options& opt, const train_test* data) {
       d->y[i] = static_cast<float>(i % 10);
     train = d;
   }
-  epoch_sampler sampler{train->count, 1, batch, 1};
+  batch_order sampler{train->count, batch, 1};
   size_t step = 0;
   auto next_batch = [&] {
-    auto spe = sampler.steps_per_epoch();
-    auto idx = sampler.batch_indices(step / spe, 0, step % spe);
+    auto spe = sampler.batches_per_epoch();
+    auto idx = sampler.indices(step / spe, step % spe);
     ++step;
     gather_batch(*train, idx, x, y);
   };

@@ -1,5 +1,5 @@
 // bench/tether_transport_bench: what crossing a process boundary costs a push+pull (issue 4),
-// each figure beside a baseline measured in the same run (shared/DESIGN.md).
+// each figure beside a baseline measured in the same run.
 //
 //   1. 4 MiB push+pull throughput: the driver (this process) pushes a gradient of 1,048,576
 //      floats to a shard in a child process and gets the 4 MiB param_slice back, R pushes
@@ -25,7 +25,7 @@
 //   --moderate-sleep-us  CAF's work-stealing.moderate-sleep-duration in every process
 //             (default: a node's, 0; 50 is CAF's own default)
 // bench/run.sh runs it after the throughput bench; bench/RESULTS.md has the figures.
-#include "actors/cluster_types.hpp"
+#include "messages/cluster.hpp"
 #include "actors/network.hpp"
 #include "actors/shard.hpp"
 #include "bench/machine.hpp"

@@ -13,6 +13,7 @@ enum exit_code : int {
   exit_bad_data = 3,       ///< missing or corrupt data file, model does not fit the data
   exit_checkpoint = 4,     ///< checkpoint directory not writable, corrupt, model mismatch
   exit_restart_budget = 5, ///< the supervisor's restart budget was spent
+  exit_diverged = 6,       ///< training diverged: a loss or gradient was not finite
   exit_interrupted = 130,  ///< stopped by SIGINT/SIGTERM after writing a final checkpoint
 };
 

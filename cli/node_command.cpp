@@ -1,6 +1,6 @@
 #include "cli/node_command.hpp"
 
-#include "actors/cluster_types.hpp"
+#include "messages/cluster.hpp"
 #include "actors/job_setup.hpp"
 #include "actors/network.hpp"
 #include "actors/node_agent.hpp"
@@ -43,30 +43,35 @@ std::string host_name() {
   return buf;
 }
 
-/// The job's options from the ticket, this machine's data, and the model.
-result<node_kit> make_kit(const node_ticket& ticket, const std::string& data_dir) {
+/// The job's plan from the ticket's options and this machine's data (actors/job_plan.hpp).
+result<std::shared_ptr<const job_plan>> make_plan(const node_ticket& ticket,
+                                                  const std::string& data_dir) {
   auto settings = parse_config_text(ticket.options, "the coordinator's options");
   if (!settings)
     return settings.error();
-  node_kit kit;
+  job_config config;
   for (auto& s : *settings)
-    if (auto st = s.option->set(kit.config, s.value); !st)
+    if (auto st = s.option->set(config, s.value); !st)
       return status{errc::invalid_argument,
                     "option " + std::string(s.option->name) + " from the coordinator: " + st.message()};
   if (!data_dir.empty())
-    kit.config.data_dir = data_dir;
-  auto data = load_job_data(kit.config);
+    config.data_dir = data_dir;
+  config.effective_options = ticket.options;
+  auto data = load_job_data(config);
   if (auto* err = std::get_if<setup_error>(&data))
     return status{errc::io_error, err->message};
-  kit.train = std::get<train_test>(data).train;
-  auto spec = parse_model_spec(ticket.model);
-  if (!spec)
-    return spec.error();
-  auto net = model::make(*spec);
-  if (!net)
-    return net.error();
-  kit.net = std::make_shared<const model>(std::move(*net));
-  return kit;
+  auto train_only = std::get<train_test>(data);
+  train_only.test = nullptr; // a node does not evaluate
+  auto plan = plan_job(config, train_only);
+  if (auto* err = std::get_if<setup_error>(&plan))
+    return status{err->kind == job_failure::usage ? errc::invalid_argument : errc::io_error,
+                  err->message};
+  auto made = std::get<std::shared_ptr<const job_plan>>(plan);
+  if (made->net->spec().to_string() != ticket.model)
+    return status{errc::invalid_argument, "the model here (" + made->net->spec().to_string()
+                                            + ") differs from the coordinator's (" + ticket.model
+                                            + ")"};
+  return made;
 }
 
 } // namespace
@@ -144,7 +149,7 @@ int node_command(int argc, const char* const* argv) {
   node_agent_args args;
   args.registrar = registrar;
   args.hello = hello;
-  args.make_kit = [data_dir = a.data_dir](const node_ticket& t) { return make_kit(t, data_dir); };
+  args.make_plan = [data_dir = a.data_dir](const node_ticket& t) { return make_plan(t, data_dir); };
   args.note = [name](const std::string& line) { say(name, line); };
   args.outcome = std::make_shared<node_outcome>();
   auto outcome = args.outcome;

@@ -180,6 +180,14 @@ std::vector<option_spec> make_train_options() {
        }});
   rows.push_back(whole_option("workers", "N", "worker actors computing gradients",
                               TETHER_FIELD(workers), 1, 256));
+  rows.push_back(whole_option("max-workers", "N",
+                              "a cluster job grows to this many workers as nodes with free cores "
+                              "join (0: --workers, no growth)",
+                              TETHER_FIELD(max_workers), 0, 4096));
+  rows.push_back(whole_option("min-workers", "N",
+                              "a cluster job shrinks to this many workers when nodes leave and are "
+                              "not replaced (0: --workers, no shrinking)",
+                              TETHER_FIELD(min_workers), 0, 4096));
   rows.push_back(whole_option("shards", "S", "parameter shards the model is split over",
                               TETHER_FIELD(shards), 1, 256));
   rows.push_back(whole_option("batch", "B", "minibatch size per worker and step",
@@ -214,6 +222,10 @@ std::vector<option_spec> make_train_options() {
                               TETHER_FIELD(optimizer.warmup), 0, u64));
   rows.push_back(whole_option("epochs", "E", "passes over the training data", TETHER_FIELD(epochs),
                               1, 100000));
+  rows.push_back(whole_option("steps", "N",
+                              "updates of the whole job, all workers together (bsp: rounds); "
+                              "0: --epochs decide",
+                              TETHER_FIELD(steps), 0, u64));
   rows.push_back(whole_option("seed", "N", "seed of initialisation, shuffling and synthetic data",
                               TETHER_FIELD(seed), 0, u64));
   rows.push_back(
@@ -341,7 +353,7 @@ std::vector<option_spec> make_train_options() {
                     cfg.gpu_math = text;
                     return {};
                   }});
-  rows.push_back({"shard-replicas", "auto|0|1",
+  rows.push_back({"shard-replicas", "auto|0|1|2|3",
                   "hot standbys per shard, each on another node, kept in step before workers "
                   "are answered (auto: 1 when the cluster starts with 2 or more nodes)",
                   [](const job_config& cfg) {
@@ -351,10 +363,10 @@ std::vector<option_spec> make_train_options() {
                   [](job_config& cfg, const std::string& text) -> status {
                     if (text == "auto")
                       cfg.shard_replicas = -1;
-                    else if (text == "0" || text == "1")
+                    else if (text.size() == 1 && text[0] >= '0' && text[0] <= '3')
                       cfg.shard_replicas = text[0] - '0';
                     else
-                      return bad("expected auto, 0 or 1");
+                      return bad("expected auto, 0, 1, 2 or 3");
                     return {};
                   }});
   rows.push_back(real_option("request-timeout", "SECONDS",

@@ -27,6 +27,7 @@ int exit_code_for(job_failure failure) {
     case job_failure::checkpoint: return exit_checkpoint;
     case job_failure::runtime: return exit_failure;
     case job_failure::budget: return exit_restart_budget;
+    case job_failure::diverged: return exit_diverged;
   }
   return exit_failure;
 }

@@ -16,7 +16,7 @@ add_library(tether::openblas INTERFACE IMPORTED)
 target_include_directories(tether::openblas INTERFACE ${OPENBLAS_INCLUDE_DIR})
 target_link_libraries(tether::openblas INTERFACE ${OPENBLAS_LIBRARY})
 
-# CAF 0.17.6: no CMake config in Debian (shared/DESIGN.md).
+# CAF 0.17.6: Debian ships no CMake config for it: find the headers and libraries.
 find_path(CAF_INCLUDE_DIR caf/all.hpp)
 find_library(CAF_CORE_LIBRARY NAMES caf_core)
 find_library(CAF_IO_LIBRARY NAMES caf_io)

@@ -1,4 +1,4 @@
-// The per-epoch permutation and its split into worker batches (see sampler.hpp).
+// The per-epoch permutation and its batches (see sampler.hpp).
 //
 // The random numbers come from splitmix64 and a rejection-sampled uniform draw, both
 // written out here, so that an order depends on (seed, epoch) only and not on the
@@ -26,15 +26,14 @@ uint64_t mix64(uint64_t z) {
 
 } // namespace
 
-epoch_sampler::epoch_sampler(size_t count, size_t workers, size_t batch, uint64_t seed)
-    : count_(count), workers_(workers), batch_(batch), steps_per_epoch_(0), seed_(seed) {
-  assert(workers >= 1 && batch >= 1);
-  assert(count >= workers * batch);
+batch_order::batch_order(size_t count, size_t batch, uint64_t seed)
+    : count_(count), batch_(batch), batches_(0), seed_(seed) {
+  assert(batch >= 1 && count >= batch);
   assert(count <= std::numeric_limits<uint32_t>::max());
-  steps_per_epoch_ = count / (workers * batch);
+  batches_ = count / batch;
 }
 
-std::vector<uint32_t> epoch_sampler::permutation(size_t epoch) const {
+std::vector<uint32_t> batch_order::permutation(size_t epoch) const {
   std::vector<uint32_t> p(count_);
   std::iota(p.begin(), p.end(), uint32_t{0});
   splitmix64 rng{mix64(seed_ ^ mix64(static_cast<uint64_t>(epoch) + 0x632be59bd9b4e019ULL))};
@@ -46,14 +45,13 @@ std::vector<uint32_t> epoch_sampler::permutation(size_t epoch) const {
   return p;
 }
 
-std::span<const uint32_t> epoch_sampler::batch_indices(size_t epoch, size_t worker, size_t step) {
-  assert(worker < workers_ && step < steps_per_epoch_);
+std::span<const uint32_t> batch_order::indices(size_t epoch, size_t index) {
+  assert(index < batches_);
   if (epoch != cached_epoch_) {
     cached_ = permutation(epoch);
     cached_epoch_ = epoch;
   }
-  size_t offset = step * workers_ * batch_ + worker * batch_;
-  return {cached_.data() + offset, batch_};
+  return {cached_.data() + index * batch_, batch_};
 }
 
 void gather_batch(const dataset& d, std::span<const uint32_t> indices, std::vector<float>& x_out,

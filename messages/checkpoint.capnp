@@ -43,6 +43,26 @@ struct Checkpoint {
   # The job's effective options, one "name=value" a line.
   createdUnixMs @11 :Int64;
   # When the checkpoint was taken: milliseconds since 1970-01-01 UTC.
+  work @12 :WorkPosition;
+  # Where the job is in its data (the batches handed out); absent in older files, which
+  # resume at the same number of batches into their epoch.
+}
+
+struct BatchTicket {
+  # One batch: batch `index` (runs of `batch` samples) of epoch `epoch`'s sample order.
+  epoch @0 :UInt32;
+  index @1 :UInt32;
+}
+
+struct WorkPosition {
+  batch @0 :UInt32;
+  # Samples per batch when the position was taken (count); 0: no position stored.
+  next @1 :BatchTicket;
+  # The next batch never handed out.
+  pending @2 :List(BatchTicket);
+  # Batches handed out but not done at the cut: done first after a resume.
+  clock @3 :UInt64;
+  # bsp: every worker's clock at the cut (the round next is the first batch of).
 }
 
 struct ShardState {

@@ -145,7 +145,7 @@ std::string inconsistency(const checkpoint_data& data) {
 
 size_t payload_bytes(const checkpoint_data& data) {
   size_t bytes = data.model.size() + data.optimizer.size() + data.consistency.size() +
-                 data.config.size() + data.worker_steps.size() * 8 + 1024;
+                 data.config.size() + data.worker_steps.size() * 8 + data.work.pending.size() * 8 + 1024;
   for (const auto& s : data.shards) {
     bytes += (s.params.size() * 4 + 8) * (1 + s.slots.size()) + (s.applied_clocks.size() + s.applied_counts.size()) * 8;
     bytes += 128; // the struct, list pointers, padding
@@ -165,6 +165,18 @@ void fill(wire::Checkpoint::Builder body, const checkpoint_data& data) {
   auto steps = body.initWorkerSteps(static_cast<capnp::uint>(data.worker_steps.size()));
   for (size_t i = 0; i < data.worker_steps.size(); ++i)
     steps.set(static_cast<capnp::uint>(i), data.worker_steps[i]);
+  // The work position before the shards: the file keeps ending with the shards' data and
+  // the options text, which only the checksum guards.
+  auto work = body.initWork();
+  work.setBatch(data.work.batch);
+  work.initNext().setEpoch(data.work.next.epoch);
+  work.getNext().setIndex(data.work.next.index);
+  auto pending = work.initPending(static_cast<capnp::uint>(data.work.pending.size()));
+  for (size_t k = 0; k < data.work.pending.size(); ++k) {
+    pending[static_cast<capnp::uint>(k)].setEpoch(data.work.pending[k].epoch);
+    pending[static_cast<capnp::uint>(k)].setIndex(data.work.pending[k].index);
+  }
+  work.setClock(data.work.clock);
   auto shards = body.initShards(static_cast<capnp::uint>(data.shards.size()));
   for (size_t i = 0; i < data.shards.size(); ++i) {
     const auto& s = data.shards[i];
@@ -222,6 +234,14 @@ result<checkpoint_data> extract(wire::Checkpoint::Reader body) {
   }
   data.config = text(body.getConfig());
   data.created_unix_ms = body.getCreatedUnixMs();
+  if (body.hasWork()) {
+    auto work = body.getWork();
+    data.work.batch = work.getBatch();
+    data.work.next = {work.getNext().getEpoch(), work.getNext().getIndex()};
+    for (auto t : work.getPending())
+      data.work.pending.push_back({t.getEpoch(), t.getIndex()});
+    data.work.clock = work.getClock();
+  }
   if (auto why = inconsistency(data); !why.empty())
     return status{errc::corrupt_data, "inconsistent shards: " + why};
   return data;

@@ -9,8 +9,8 @@
 //   the sender's request times out. Nothing of it reaches an actor.
 // - the float vectors of shard_state go as one raw block each (CAF would write them
 //   element by element, about 4x slower), their length checked against the bytes left.
-// Both nodes need the same block (shared/CAF-FACTS.md §1): the version handshake of
-// actors/cluster_types.hpp checks the schema identity before anything else is sent.
+// Both processes need the same block (CAF matches types by registered name): the version
+// handshake of the hello (messages/version.hpp) checks the schema identity first.
 #pragma once
 
 #include "messages/codec.hpp"
@@ -176,10 +176,11 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, replica_image& x) {
   if constexpr (wire_detail::is_binary<Inspector>) {
     wire_detail::raw_floats sum{&x.round_sum};
-    return f(caf::meta::type_name("tether::replica_image"), x.state, sum, x.round_clocks, x.live);
+    return f(caf::meta::type_name("tether::replica_image"), x.state, sum, x.round_clocks, x.live,
+             x.stats);
   } else {
     return f(caf::meta::type_name("tether::replica_image"), x.state, x.round_sum, x.round_clocks,
-             x.live);
+             x.live, x.stats);
   }
 }
 
@@ -190,10 +191,44 @@ typename Inspector::result_type inspect(Inspector& f, shard_stats& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, step_report& x) {
+  return f(caf::meta::type_name("tether::step_report"), x.slot, x.clock, x.loss,
+           x.blocked_seconds, x.step_seconds);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_hello& x) {
+  return f(caf::meta::type_name("tether::node_hello"), x.version, x.schema, x.name, x.host,
+           x.cores, x.pid);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_ticket& x) {
+  return f(caf::meta::type_name("tether::node_ticket"), x.accepted, x.reason,
+           x.coordinator_version, x.coordinator_schema, x.options, x.model, x.train_count,
+           x.train_fingerprint);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, batch_ticket& x) {
+  return f(caf::meta::type_name("tether::batch_ticket"), x.epoch, x.index);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, work_grant& x) {
+  return f(caf::meta::type_name("tether::work_grant"), x.first_clock, x.tickets, x.last);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, work_position& x) {
+  return f(caf::meta::type_name("tether::work_position"), x.batch, x.next, x.pending, x.clock);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, checkpoint_data& x) {
   return f(caf::meta::type_name("tether::checkpoint_data"), x.updates, x.model,
            x.layout_fingerprint, x.total_params, x.optimizer, x.consistency, x.seed,
-           x.worker_steps, x.shards, x.config, x.created_unix_ms);
+           x.worker_steps, x.shards, x.config, x.created_unix_ms, x.work);
 }
 
 } // namespace tether
@@ -209,6 +244,12 @@ CAF_BEGIN_TYPE_ID_BLOCK(tether, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(tether, (std::vector<uint64_t>))
   CAF_ADD_TYPE_ID(tether, (std::vector<uint8_t>))
   CAF_ADD_TYPE_ID(tether, (tether::replica_image))
+  CAF_ADD_TYPE_ID(tether, (tether::batch_ticket))
+  CAF_ADD_TYPE_ID(tether, (tether::work_grant))
+  CAF_ADD_TYPE_ID(tether, (std::vector<tether::batch_ticket>))
+  CAF_ADD_TYPE_ID(tether, (tether::step_report))
+  CAF_ADD_TYPE_ID(tether, (tether::node_hello))
+  CAF_ADD_TYPE_ID(tether, (tether::node_ticket))
 
   // worker <-> shard
   CAF_ADD_ATOM(tether, tether, pull_atom, "pull")
@@ -231,6 +272,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(tether, caf::first_custom_type_id)
   CAF_ADD_ATOM(tether, tether, wake_atom, "wake")
   CAF_ADD_ATOM(tether, tether, lost_atom, "lost")
   CAF_ADD_ATOM(tether, tether, resend_atom, "resend")
+  CAF_ADD_ATOM(tether, tether, grant_atom, "grant")
+  CAF_ADD_ATOM(tether, tether, diverged_atom, "diverged")
+  CAF_ADD_ATOM(tether, tether, timeout_atom, "timeout")
   // supervisor <-> checkpointer
   CAF_ADD_ATOM(tether, tether, write_atom, "write")
   // supervisor -> job runner
@@ -246,4 +290,14 @@ CAF_BEGIN_TYPE_ID_BLOCK(tether, caf::first_custom_type_id)
   CAF_ADD_ATOM(tether, tether, standby_atom, "standby")
   // supervisor -> node agent: an injected fault (--faults)
   CAF_ADD_ATOM(tether, tether, fault_atom, "fault")
+  // a cluster: node agent <-> registrar <-> supervisor (messages/cluster.hpp)
+  CAF_ADD_ATOM(tether, tether, hello_atom, "hello")
+  CAF_ADD_ATOM(tether, tether, ready_atom, "ready")
+  CAF_ADD_ATOM(tether, tether, place_atom, "place")
+  CAF_ADD_ATOM(tether, tether, node_up_atom, "nodeup")
+  CAF_ADD_ATOM(tether, tether, node_down_atom, "nodedown")
+  CAF_ADD_ATOM(tether, tether, drain_atom, "drain")
+  CAF_ADD_ATOM(tether, tether, drained_atom, "drained")
+  CAF_ADD_ATOM(tether, tether, subscribe_atom, "subscribe")
+  CAF_ADD_ATOM(tether, tether, info_atom, "info")
 CAF_END_TYPE_ID_BLOCK(tether)

@@ -14,6 +14,63 @@
 
 namespace tether {
 
+/// One batch of the job: batch `index` of epoch `epoch`'s sample order (ps/work_dispatcher.hpp
+/// hands them out, core/sampler.hpp turns them into sample indices).
+struct batch_ticket {
+  uint32_t epoch = 0;
+  uint32_t index = 0;
+  friend bool operator==(const batch_ticket&, const batch_ticket&) = default;
+};
+
+/// Where a job is in its data, as a checkpoint keeps it (ps/work_dispatcher.hpp): the next
+/// batch to hand out and the batches handed out but not done at the cut.
+struct work_position {
+  uint32_t batch = 0;                  ///< samples per batch when taken (0: none stored)
+  batch_ticket next;
+  std::vector<batch_ticket> pending;
+  uint64_t clock = 0;                  ///< bsp: every worker's clock at the cut
+};
+
+/// supervisor -> worker: the batches of its next clocks, `first_clock` onwards; `last`: no
+/// more will follow (the worker finishes after these).
+struct work_grant {
+  uint64_t first_clock = 0;
+  std::vector<batch_ticket> tickets;
+  bool last = false;
+};
+
+/// worker -> supervisor: a step done. `clock` is the worker's steps done so far (the
+/// step just finished is clock - 1).
+struct step_report {
+  uint32_t slot = 0;
+  uint64_t clock = 0;
+  float loss = 0;              ///< mean training loss of the step's batch
+  double blocked_seconds = 0;  ///< the worker's time waiting for shards so far (this life)
+  double step_seconds = 0;     ///< compute time of the step
+};
+
+/// Who a node is and what it offers (node agent -> registrar, registrar -> supervisor).
+struct node_hello {
+  std::string version;  ///< tether's version, "0.1.0"
+  std::string schema;   ///< schema identity (messages/version.hpp)
+  std::string name;     ///< unique in the cluster (--name, default the host name)
+  std::string host;     ///< the machine's host name, for messages
+  uint32_t cores = 1;   ///< actors the node runs at once (--cores)
+  int64_t pid = 0;
+};
+
+/// The coordinator's answer to a hello.
+struct node_ticket {
+  bool accepted = false;
+  std::string reason;             ///< why not, when refused (print it and exit)
+  std::string coordinator_version;
+  std::string coordinator_schema;
+  std::string options;            ///< the job's effective options, "name=value" a line
+  std::string model;              ///< the completed model spec
+  uint64_t train_count = 0;       ///< training samples the node must have
+  uint64_t train_fingerprint = 0; ///< core/dataset.hpp fingerprint() of the training set
+};
+
 /// worker -> shard: "give me your slice", the worker being at clock `clock`.
 struct pull_request {
   uint32_t worker = 0;
@@ -52,16 +109,6 @@ struct shard_state {
   std::vector<uint64_t> applied_counts;
 };
 
-/// A primary shard -> its hot standby: everything needed to go on exactly where the
-/// primary is, including a BSP round being gathered and which workers are live.
-struct replica_image {
-  shard_state state;
-  std::vector<float> round_sum;       ///< BSP: the open round's sum; empty: no round open
-  std::vector<uint64_t> round_clocks; ///< per worker: its gradient's clock in the round, or
-                                      ///< UINT64_MAX: not in the round
-  std::vector<uint8_t> live;          ///< per worker: 1 = counts for the consistency model
-};
-
 /// What a shard has seen so far: staleness of the gradients it applied and the clock
 /// gaps of the answers it gave.
 struct shard_stats {
@@ -72,6 +119,17 @@ struct shard_stats {
   std::vector<uint64_t> tau_histogram;  ///< [tau] -> gradients; the last bucket holds tau >= its index
   uint64_t max_clock_gap = 0;           ///< max over answered pulls of c - smallest live clock
   uint64_t answers = 0;                 ///< pulls and pushes answered
+};
+
+/// A primary shard -> its hot standby: everything needed to go on exactly where the
+/// primary is, including a BSP round being gathered and which workers are live.
+struct replica_image {
+  shard_state state;
+  std::vector<float> round_sum;       ///< BSP: the open round's sum; empty: no round open
+  std::vector<uint64_t> round_clocks; ///< per worker: its gradient's clock in the round, or
+                                      ///< UINT64_MAX: not in the round
+  std::vector<uint8_t> live;          ///< per worker: 1 = counts for the consistency model
+  shard_stats stats;                  ///< the primary's statistics, continued by the standby
 };
 
 /// One checkpoint: every shard at one cut, plus what is needed to resume the job.
@@ -87,6 +145,7 @@ struct checkpoint_data {
   std::vector<shard_state> shards;       ///< ordered by range, covering [0, total_params)
   std::string config;                    ///< the job's effective options, one "name=value" a line
   int64_t created_unix_ms = 0;
+  work_position work;                    ///< where the job is in its data
 };
 
 } // namespace tether

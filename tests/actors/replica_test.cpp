@@ -1,7 +1,6 @@
-// Tests of the hot standby: a shard_core's replica image, applied counts and the loss
-// audit (plain functions), and the shard actor keeping a standby in step (waits on
+// Tests of the hot standby: a shard_core's replica image and applied counts (plain
+// functions), and the shard actor keeping a standby in step (waits on
 // replies, never on sleeps, except one bounded check that an answer is held back).
-#include "actors/replicas.hpp"
 #include "actors/shard.hpp"
 #include "tests/temp_dir.hpp"
 
@@ -195,37 +194,6 @@ TEST_CASE("restore carries applied counts; a state without them restores as zero
   CHECK(from_old->applied_clocks() == std::vector<uint64_t>{1, 2});
 }
 
-// --- lost_per_shard ---------------------------------------------------------------------
-
-TEST_CASE("the loss audit is zero when every shard's counts grew by what was acked") {
-  std::vector<uint64_t> acked{2, 3};
-  auto lost = lost_per_shard(acked, {with_counts({1, 1}), with_counts({0, 0})},
-                             {with_counts({3, 4}), with_counts({5, 3})});
-  CHECK(lost == std::vector<uint64_t>{0, 0});
-}
-
-TEST_CASE("the loss audit counts each shard's shortfall") {
-  std::vector<uint64_t> acked{2, 3};
-  auto lost = lost_per_shard(acked, {with_counts({1, 1}), with_counts({0, 0})},
-                             {with_counts({2, 2}), with_counts({2, 1})});
-  CHECK(lost == std::vector<uint64_t>{(2 - 1) + (3 - 1), 0 + (3 - 1)});
-  // Counts that went down (a restore to an older state) hold nothing.
-  CHECK(lost_per_shard({4}, {with_counts({5})}, {with_counts({3})}) == std::vector<uint64_t>{4});
-}
-
-TEST_CASE("the loss audit counts missing counts as none held") {
-  std::vector<uint64_t> acked{2, 3};
-  // Old checkpoints: no counts at the start; the final states hold them.
-  CHECK(lost_per_shard(acked, {with_counts({})}, {with_counts({2, 3})}) ==
-        std::vector<uint64_t>{0});
-  // No counts at the end: everything acked is lost.
-  CHECK(lost_per_shard(acked, {with_counts({1, 1})}, {with_counts({})}) ==
-        std::vector<uint64_t>{5});
-  // Fewer initial states than final ones, and a count vector shorter than the workers.
-  CHECK(lost_per_shard(acked, {}, {with_counts({2})}) == std::vector<uint64_t>{3});
-  CHECK(lost_per_shard({}, {}, {with_counts({1})}) == std::vector<uint64_t>{0});
-}
-
 // --- the shard actor with a hot standby -------------------------------------------------
 
 namespace {
@@ -333,7 +301,8 @@ caf::behavior push_relay(caf::event_based_actor* self, shard_actor shard, caf::a
 TEST_CASE_FIXTURE(standby_fixture, "a standby holds exactly what the primary answered") {
   auto primary = spawn_shard(shard_core{0, {0, 3}, {1, 2, 3}, adam(), consistency_config{}, 2});
   auto standby = spawn_shard(shard_core{0, {0, 3}, {1, 2, 3}, adam(), consistency_config{}, 2});
-  caf::anon_send(primary, standby_atom_v, caf::actor_cast<caf::actor>(standby));
+  caf::anon_send(primary, standby_atom_v,
+                 std::vector<caf::actor>{caf::actor_cast<caf::actor>(standby)});
   CHECK(push_to(primary, push(0, 0, {0.5f, -1, 2})).version == 1);
   CHECK(push_to(primary, push(1, 0, {0.25f, 3, -2})).version == 2);
   CHECK(push_to(primary, push(0, 1, {1, 1, 1}, 2)).version == 3);
@@ -359,7 +328,8 @@ TEST_CASE_FIXTURE(standby_fixture, "a standby holds exactly what the primary ans
 TEST_CASE_FIXTURE(standby_fixture, "leave and join reach the standby: its BSP rounds match") {
   auto primary = spawn_shard(shard_core{0, {0, 2}, {0, 0}, sgd(1), bsp(), 3});
   auto standby = spawn_shard(shard_core{0, {0, 2}, {0, 0}, sgd(1), bsp(), 3});
-  caf::anon_send(primary, standby_atom_v, caf::actor_cast<caf::actor>(standby));
+  caf::anon_send(primary, standby_atom_v,
+                 std::vector<caf::actor>{caf::actor_cast<caf::actor>(standby)});
   // Round 1: workers 0 and 1 push, worker 2 leaves mid-round: the round completes.
   auto p0 = self->request(primary, 5s, push_atom_v, push(0, 0, {2, 0}));
   auto p1 = self->request(primary, 5s, push_atom_v, push(1, 0, {0, 4}));
@@ -389,7 +359,7 @@ TEST_CASE_FIXTURE(standby_fixture, "a push is not answered before the standby ac
   auto primary = spawn_shard(shard_core{0, {0, 2}, {0, 0}, sgd(1), consistency_config{}, 1});
   auto silent = sys.spawn(silent_standby);
   spawned.push_back(silent);
-  caf::anon_send(primary, standby_atom_v, silent);
+  caf::anon_send(primary, standby_atom_v, std::vector<caf::actor>{silent});
   auto me = caf::actor_cast<caf::actor>(self);
   spawned.push_back(sys.spawn(push_relay, primary, me, push(0, 0, {1, 1})));
   bool answered = false;
@@ -400,8 +370,8 @@ TEST_CASE_FIXTURE(standby_fixture, "a push is not answered before the standby ac
   // The standby got the image and the push, and acknowledged neither.
   self->request(silent, 5s, caf::get_atom_v)
       .receive([&](uint64_t n) { CHECK(n == 2); }, [&](caf::error& err) { FAIL(to_string(err)); });
-  // Taking the standby away (an invalid handle) lets the answer go.
-  caf::anon_send(primary, standby_atom_v, caf::actor{});
+  // Taking the standby away (an empty list) lets the answer go.
+  caf::anon_send(primary, standby_atom_v, std::vector<caf::actor>{});
   self->receive([&](caf::ok_atom, uint64_t v) { CHECK(v == 1); },
                 [&](std::string& err) { FAIL("push failed: " << err); },
                 caf::after(5s) >> [] { FAIL("the push was never answered"); });

@@ -39,7 +39,9 @@ TEST_CASE("every option accepts a good value, in both --name=value and --name va
       {"metrics", "127.0.0.1:9100"}, {"metrics-token", "/etc/tether/token"},
       {"metrics-log", "points.jsonl"}, {"log-file", "run.log"},
       {"log-level", "warning"},
-      {"shard-replicas", "1"},     {"request-timeout", "2.5"},
+      {"shard-replicas", "2"},     {"request-timeout", "2.5"},
+      {"max-workers", "8"},        {"min-workers", "1"},
+      {"steps", "2000"},
       {"gpus", "0,1"},             {"gpu-math", "tf32"},
       {"faults", "kill worker 0 at step 5; drop push 1%"},
       {"train", "a.csv", {"--dataset=csv", "--test=b.csv"}},
@@ -163,7 +165,8 @@ TEST_CASE("fault tolerance options: replicas, request timeout, fault plans") {
   CHECK(value_of(train({}), "shard-replicas") == "auto");
   CHECK(train({"--shard-replicas=0"}).shard_replicas == 0);
   CHECK(train({"--shard-replicas=auto"}).shard_replicas == -1);
-  CHECK(train_error({"--shard-replicas=2"}) == "--shard-replicas=2: expected auto, 0 or 1");
+  CHECK(train({"--shard-replicas=3"}).shard_replicas == 3);
+  CHECK(train_error({"--shard-replicas=4"}) == "--shard-replicas=4: expected auto, 0, 1, 2 or 3");
   CHECK(train_error({"--request-timeout=0"}).starts_with("--request-timeout=0: expected a finite"));
   auto plan = train({"--faults=kill shard 1 at 2s; duplicate pull 5%"});
   REQUIRE(plan.fault.timed.size() == 1);

@@ -1,5 +1,4 @@
-// Tests for core/sampler.cpp: the epoch permutation, its split into worker batches and
-// gather_batch.
+// Tests for core/sampler.cpp: the epoch permutation, its batches and gather_batch.
 #include "core/sampler.hpp"
 
 #include "core/dataset.hpp"
@@ -15,7 +14,7 @@ using namespace tether;
 TEST_SUITE_BEGIN("sampler");
 
 TEST_CASE("a permutation is a permutation") {
-  epoch_sampler s{1000, 3, 7, 99};
+  batch_order s{1000, 7, 99};
   for (size_t e : {0, 1, 5}) {
     auto p = s.permutation(e);
     REQUIRE(p.size() == 1000);
@@ -26,76 +25,71 @@ TEST_CASE("a permutation is a permutation") {
   }
 }
 
-TEST_CASE("each epoch's worker batches are disjoint and cover all but the remainder") {
+TEST_CASE("each epoch's batches are disjoint and cover all but the remainder") {
   struct shape {
-    size_t count, workers, batch;
+    size_t count, batch;
   };
-  for (auto [count, workers, batch] :
-       {shape{1000, 3, 7}, shape{1000, 1, 1000}, shape{64, 4, 16}, shape{101, 2, 5}}) {
+  for (auto [count, batch] : {shape{1000, 7}, shape{1000, 1000}, shape{64, 16}, shape{101, 5}}) {
     CAPTURE(count);
-    CAPTURE(workers);
     CAPTURE(batch);
-    epoch_sampler s{count, workers, batch, 12345};
-    CHECK(s.steps_per_epoch() == count / (workers * batch));
-    CHECK(s.workers() == workers);
+    batch_order s{count, batch, 12345};
+    CHECK(s.batches_per_epoch() == count / batch);
     CHECK(s.batch() == batch);
     for (size_t e = 0; e < 3; ++e) {
       std::set<uint32_t> seen;
       size_t total = 0;
-      for (size_t w = 0; w < workers; ++w)
-        for (size_t k = 0; k < s.steps_per_epoch(); ++k) {
-          auto b = s.batch_indices(e, w, k);
-          REQUIRE(b.size() == batch);
-          for (auto i : b) {
-            CHECK(i < count);
-            seen.insert(i);
-          }
-          total += b.size();
+      for (size_t k = 0; k < s.batches_per_epoch(); ++k) {
+        auto b = s.indices(e, k);
+        REQUIRE(b.size() == batch);
+        for (auto i : b) {
+          CHECK(i < count);
+          seen.insert(i);
         }
-      size_t expected = count - count % (workers * batch);
+        total += b.size();
+      }
+      size_t expected = count - count % batch;
       CHECK(total == expected);
       CHECK(seen.size() == expected); // no sample twice
     }
   }
 }
 
-TEST_CASE("batch k of worker i is slice i of global batch k") {
-  const size_t workers = 4, batch = 5;
-  epoch_sampler s{203, workers, batch, 7};
+TEST_CASE("batch i of an epoch is slice i of its permutation") {
+  const size_t batch = 5;
+  batch_order s{203, batch, 7};
   for (size_t e : {0, 3}) {
     auto p = s.permutation(e);
-    for (size_t k = 0; k < s.steps_per_epoch(); ++k)
-      for (size_t w = 0; w < workers; ++w) {
-        auto b = s.batch_indices(e, w, k);
-        auto first = p.begin() + static_cast<std::ptrdiff_t>(k * workers * batch + w * batch);
-        CHECK(std::equal(b.begin(), b.end(), first, first + batch));
-      }
+    for (size_t k = 0; k < s.batches_per_epoch(); ++k) {
+      auto b = s.indices(e, k);
+      auto first = p.begin() + static_cast<std::ptrdiff_t>(k * batch);
+      CHECK(std::equal(b.begin(), b.end(), first, first + batch));
+    }
   }
 }
 
 TEST_CASE("the order depends on the seed and the epoch only") {
-  epoch_sampler a{500, 2, 10, 1}, b{500, 2, 10, 1}, c{500, 2, 10, 2};
+  batch_order a{500, 10, 1}, b{500, 10, 1}, c{500, 10, 2};
   CHECK(a.permutation(0) == b.permutation(0));
   CHECK(a.permutation(4) == b.permutation(4));
   CHECK(a.permutation(0) != a.permutation(1));
   CHECK(a.permutation(0) != c.permutation(0));
-  // Another split of the same samples sees the same permutation.
-  epoch_sampler d{500, 5, 3, 1};
+  // Another batch size over the same samples sees the same permutation.
+  batch_order d{500, 3, 1};
   CHECK(a.permutation(2) == d.permutation(2));
   // The cache follows the epoch asked for, back and forth.
-  auto b0 = std::vector<uint32_t>(a.batch_indices(0, 1, 3).begin(), a.batch_indices(0, 1, 3).end());
-  auto b1 = std::vector<uint32_t>(a.batch_indices(1, 1, 3).begin(), a.batch_indices(1, 1, 3).end());
+  auto b0 = std::vector<uint32_t>(a.indices(0, 3).begin(), a.indices(0, 3).end());
+  auto b1 = std::vector<uint32_t>(a.indices(1, 3).begin(), a.indices(1, 3).end());
   CHECK(b0 != b1);
-  auto again = a.batch_indices(0, 1, 3);
+  auto again = a.indices(0, 3);
   CHECK(std::vector<uint32_t>(again.begin(), again.end()) == b0);
-  auto other = b.batch_indices(1, 1, 3);
+  auto other = b.indices(1, 3);
   CHECK(std::vector<uint32_t>(other.begin(), other.end()) == b1);
 }
 
 TEST_CASE("the permutation is the same on every platform") {
   // Pinned from this implementation (splitmix64 + Fisher-Yates, no standard-library
   // randomness): a change here changes every experiment's data order.
-  epoch_sampler s{10, 1, 1, 42};
+  batch_order s{10, 1, 42};
   CHECK(s.permutation(0) == std::vector<uint32_t>{9, 2, 3, 8, 0, 7, 1, 4, 6, 5});
 }
 

@@ -11,9 +11,13 @@
 // Consistency (core/consistency.hpp):
 //   async  may_answer() is always true.
 //   ssp    may_answer(w, c) when the smallest applied clock among live workers >= c - S.
-//   bsp    push() adds the gradient to the current round; when every live worker's
-//          gradient is in, their average is applied as one update. may_answer(w, c) when
-//          w's own gradient of clock c - 1 has been applied (its round is complete).
+//   bsp    may_answer(w, c) when the smallest applied clock among live workers >= c (the
+//          same gate with S = 0). Rounds are keyed by clock: round r gathers the pushes of
+//          clock r of every live worker whose applied clock is r (a worker that joined at
+//          a later clock is not a member), and their average is applied as one update. The
+//          gate keeps every live worker at the round's clock, so one round is open at a
+//          time; a push of another clock than the open round's is refused
+//          (errc::invalid_argument: the worker retries once the round has moved on).
 // Staleness tau of an applied gradient = version before applying - base_version.
 // Thread-safety: none; the shard actor owns it.
 #pragma once
@@ -55,7 +59,9 @@ public:
 
   /// A worker that died or finished no longer holds anyone back.
   void leave(uint32_t worker);
-  /// A (re)started worker counts again, from `clock`.
+  /// A (re)started worker counts again, from `clock` (its applied clock is raised to at
+  /// least `clock`: a shard restored from an older checkpoint is brought up to the workers'
+  /// clocks this way; what it did not hold is lost, and the loss audit counts it).
   void join(uint32_t worker, uint64_t clock);
 
   param_slice slice() const;
@@ -77,6 +83,8 @@ public:
   /// Per worker: its gradients in the parameters (distinct clocks; see shard_state).
   const std::vector<uint64_t>& applied_counts() const { return counts_; }
   const shard_stats& stats() const { return stats_; }
+  /// Continues the statistics of an earlier instance of this shard (a failover's image).
+  void set_stats(shard_stats stats) { stats_ = std::move(stats); }
   /// The smallest applied clock among live workers (UINT64_MAX when none is live).
   uint64_t min_live_clock() const;
 
@@ -97,8 +105,8 @@ private:
   // BSP: the round being gathered.
   std::vector<float> round_sum_;  ///< kept allocated between rounds
   bool round_open_ = false;
+  uint64_t round_clock_ = 0;       ///< the open round's clock
   std::vector<bool> in_round_;
-  std::vector<uint64_t> round_clock_;
   // DC-ASGD: per worker, the parameters it was last given.
   std::vector<std::vector<float>> read_;
   std::vector<float> compensated_;

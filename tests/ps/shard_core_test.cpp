@@ -1,6 +1,6 @@
 // Tests of the shard's logic without actors: exactly-once application, staleness,
 // routing errors, snapshot and restore.
-#include "actors/shard_core.hpp"
+#include "ps/shard_core.hpp"
 
 #include <doctest/doctest.h>
 
@@ -163,6 +163,87 @@ TEST_CASE("bsp: a worker that leaves mid-round does not block the round") {
   core.leave(2);
   CHECK(core.version() == 1);
   CHECK(core.slice().values == std::vector<float>{-2});
+}
+
+TEST_CASE("bsp: the gate answers clock c only once every live worker has reached c") {
+  shard_core core{0, {0, 1}, {0}, plain_sgd(1.0f), bsp(), 2};
+  CHECK(core.may_answer(0, 0));
+  REQUIRE(core.push(push(0, 0, 0, {1}, 0)));
+  // Worker 0's own gradient is in, but the round is not complete: no clock-1 parameters.
+  CHECK_FALSE(core.may_answer(0, 1));
+  CHECK_FALSE(core.may_answer(1, 1));
+  REQUIRE(core.push(push(1, 0, 0, {1}, 0)));
+  CHECK(core.may_answer(0, 1));
+}
+
+TEST_CASE("bsp: a push of another clock than the open round's is refused, not mixed in") {
+  shard_core core{0, {0, 1}, {0}, plain_sgd(1.0f), bsp(), 2};
+  REQUIRE(core.push(push(0, 0, 0, {1}, 0)));
+  auto ahead = core.push(push(1, 3, 0, {1}, 0));
+  CHECK_FALSE(ahead);
+  CHECK(core.version() == 0);
+  REQUIRE(core.push(push(1, 0, 0, {1}, 0)));
+  CHECK(core.version() == 1);
+}
+
+TEST_CASE("bsp: a worker that joins behind the others is brought up to the round") {
+  shard_core core{0, {0, 1}, {0}, plain_sgd(1.0f), bsp(), 3};
+  for (uint64_t c = 0; c < 4; ++c)
+    for (uint32_t w = 0; w < 3; ++w)
+      REQUIRE(core.push(push(w, c, 0, {1}, 0)));
+  REQUIRE(core.version() == 4);
+  core.leave(2);
+  core.join(2, 1); // a restart that reports an old clock must not hold every round back
+  CHECK(core.applied_clocks()[2] == 4);
+  CHECK(core.may_answer(0, 4));
+  for (uint32_t w = 0; w < 3; ++w)
+    REQUIRE(core.push(push(w, 4, 0, {1}, 0)));
+  CHECK(core.version() == 5);
+}
+
+TEST_CASE("bsp: a worker that joins ahead (a later epoch) is not a member of earlier rounds") {
+  shard_core core{0, {0, 1}, {0}, plain_sgd(1.0f), bsp(), 3};
+  core.leave(2);
+  core.join(2, 2); // starts at round 2
+  for (uint64_t c = 0; c < 2; ++c) {
+    CHECK_FALSE(core.may_answer(2, 2));
+    REQUIRE(core.push(push(0, c, 0, {1}, 0)));
+    REQUIRE(core.push(push(1, c, 0, {1}, 0)));
+  }
+  CHECK(core.version() == 2);
+  CHECK(core.may_answer(2, 2));
+  REQUIRE(core.push(push(0, 2, 0, {1}, 0)));
+  REQUIRE(core.push(push(1, 2, 0, {1}, 0)));
+  CHECK(core.version() == 2); // round 2 waits for worker 2 too
+  REQUIRE(core.push(push(2, 2, 0, {1}, 0)));
+  CHECK(core.version() == 3);
+}
+
+TEST_CASE("bsp: a restored shard raised to the workers' clocks gathers only who is behind") {
+  shard_core core{0, {0, 1}, {0}, plain_sgd(1.0f), bsp(), 2};
+  // Restored from an old checkpoint (clocks 0); the workers reported 6 and 5.
+  core.join(0, 6);
+  core.join(1, 5);
+  CHECK(core.applied_clocks() == std::vector<uint64_t>{6, 5});
+  // Worker 1's step 5 (in flight) is a round of one; then both go on together.
+  REQUIRE(core.push(push(1, 5, 0, {1}, 0)));
+  CHECK(core.version() == 1);
+  CHECK(core.may_answer(0, 6));
+  CHECK(core.may_answer(1, 6));
+}
+
+TEST_CASE("a standby's image carries the statistics on") {
+  shard_core core{0, {0, 1}, {0}, plain_sgd(1.0f), ssp(1), 2};
+  REQUIRE(core.push(push(0, 0, 0, {1}, 0)));
+  REQUIRE(core.push(push(0, 1, 0, {1}, 0)));
+  (void) core.answer(0, 2);
+  auto before = core.stats();
+  shard_core standby{0, {0, 1}, {0}, plain_sgd(1.0f), ssp(1), 2};
+  auto promoted = standby.from_image(core.image());
+  REQUIRE(promoted);
+  CHECK(promoted->stats().applied == before.applied);
+  CHECK(promoted->stats().max_clock_gap == before.max_clock_gap);
+  CHECK(promoted->stats().max_clock_gap == 2);
 }
 
 TEST_CASE("staleness-lr inverse divides the lr by tau") {

@@ -1,4 +1,4 @@
-#include "actors/cluster_types.hpp"
+#include "messages/version.hpp"
 
 #include <cstdlib>
 

@@ -1,4 +1,4 @@
-#include "actors/shard_core.hpp"
+#include "ps/shard_core.hpp"
 
 #include <algorithm>
 #include <string>
@@ -15,8 +15,7 @@ shard_core::shard_core(uint32_t index, key_range range, std::vector<float> param
     applied_(workers, 0),
     counts_(workers, 0),
     live_(workers, true),
-    in_round_(workers, false),
-    round_clock_(workers, 0) {
+    in_round_(workers, false) {
   if (consistency_.dc_lambda > 0)
     read_.assign(workers, params_);
 }
@@ -49,7 +48,7 @@ result<bool> shard_core::push(const push_request& push) {
                     + std::to_string(index_) + " [" + std::to_string(range_.begin) + ", "
                     + std::to_string(range_.end) + ")"};
   auto w = push.worker;
-  if (push.clock < applied_[w] || (in_round_[w] && push.clock <= round_clock_[w])) {
+  if (push.clock < applied_[w] || (in_round_[w] && push.clock == round_clock_)) {
     ++stats_.duplicates;
     return false;
   }
@@ -59,28 +58,26 @@ result<bool> shard_core::push(const push_request& push) {
     ++counts_[w];
     return true;
   }
-  // BSP: gather the round; apply the average once every live worker is in. A round of
-  // one (the only live worker) is applied as it comes: its average is the gradient.
-  if (!round_open_ && live_[w] && std::count(live_.begin(), live_.end(), true) == 1) {
-    optimizer_.apply(params_, push.grad, lr_at(optimizer_.config(), version_));
-    ++version_;
-    applied_[w] = push.clock + 1;
-    ++counts_[w];
-    ++stats_.applied;
-    stats_.tau_histogram.resize(std::max<size_t>(stats_.tau_histogram.size(), 1));
-    ++stats_.tau_histogram[0];
-    return true;
-  }
+  // BSP: round r = the smallest applied clock among live workers; its members are the
+  // live workers at r. A push of another clock is refused: the gate (may_answer) never
+  // lets a worker compute at a clock other than the open round's, so this happens only
+  // in a transition (a restore, a late message), and the worker's retry comes right.
+  auto round = min_live_clock();
+  if (!live_[w] || push.clock != applied_[w] || push.clock != round)
+    return status{errc::invalid_argument,
+                  "push of worker " + std::to_string(w) + " at clock "
+                    + std::to_string(push.clock) + " while shard " + std::to_string(index_)
+                    + " gathers round " + std::to_string(round) + "; pull and try again"};
   if (!round_open_) {
     // The round's first gradient starts the sum: no zeroing pass.
     round_sum_.assign(push.grad.begin(), push.grad.end());
     round_open_ = true;
+    round_clock_ = round;
   } else {
     for (size_t i = 0; i < round_sum_.size(); ++i)
       round_sum_[i] += push.grad[i];
   }
   in_round_[w] = true;
-  round_clock_[w] = push.clock;
   ++stats_.applied;
   stats_.tau_histogram.resize(std::max<size_t>(stats_.tau_histogram.size(), 1));
   ++stats_.tau_histogram[0];
@@ -93,9 +90,12 @@ void shard_core::complete_round_if_ready() {
     return;
   size_t members = 0;
   for (size_t w = 0; w < live_.size(); ++w) {
-    if (live_[w] && !in_round_[w])
-      return;
-    members += in_round_[w] ? 1 : 0;
+    if (in_round_[w]) {
+      ++members;
+      continue;
+    }
+    if (live_[w] && applied_[w] == round_clock_)
+      return; // a member still to come
   }
   if (members == 0)
     return;
@@ -108,7 +108,7 @@ void shard_core::complete_round_if_ready() {
   ++version_;
   for (size_t w = 0; w < in_round_.size(); ++w) {
     if (in_round_[w]) {
-      applied_[w] = round_clock_[w] + 1;
+      applied_[w] = round_clock_ + 1;
       ++counts_[w];
     }
     in_round_[w] = false;
@@ -149,7 +149,7 @@ uint64_t shard_core::min_live_clock() const {
   return low;
 }
 
-bool shard_core::may_answer(uint32_t worker, uint64_t clock) const {
+bool shard_core::may_answer(uint32_t, uint64_t clock) const {
   switch (consistency_.model) {
     case consistency_model::async:
       return true;
@@ -157,8 +157,10 @@ bool shard_core::may_answer(uint32_t worker, uint64_t clock) const {
       auto low = min_live_clock();
       return low == UINT64_MAX || low + consistency_.staleness >= clock;
     }
-    case consistency_model::bsp:
-      return worker >= applied_.size() || applied_[worker] >= clock;
+    case consistency_model::bsp: {
+      auto low = min_live_clock();
+      return low == UINT64_MAX || low >= clock;
+    }
   }
   return true;
 }
@@ -184,6 +186,14 @@ void shard_core::leave(uint32_t worker) {
 void shard_core::join(uint32_t worker, uint64_t clock) {
   if (worker >= live_.size())
     return;
+  if (consistency_.model == consistency_model::bsp && !live_[worker]) {
+    // Never behind the others: a live worker below the round would hold every round
+    // back. What it did not push (and what a restored shard lost) the audit counts.
+    live_[worker] = false;
+    auto low = min_live_clock();
+    if (low != UINT64_MAX)
+      clock = std::max(clock, round_open_ ? round_clock_ : low);
+  }
   live_[worker] = true;
   if (!in_round_[worker])
     applied_[worker] = std::max(applied_[worker], clock);
@@ -214,13 +224,14 @@ namespace tether {
 replica_image shard_core::image() const {
   replica_image out;
   out.state = snapshot();
+  out.stats = stats_;
   if (round_open_)
     out.round_sum = round_sum_;
   out.round_clocks.assign(applied_.size(), UINT64_MAX);
   out.live.assign(applied_.size(), 0);
   for (size_t w = 0; w < applied_.size(); ++w) {
     if (round_open_ && in_round_[w])
-      out.round_clocks[w] = round_clock_[w];
+      out.round_clocks[w] = round_clock_;
     out.live[w] = live_[w] ? 1 : 0;
   }
   return out;
@@ -245,9 +256,10 @@ result<shard_core> shard_core::from_image(replica_image image) const {
     c.live_[w] = image.live[w] != 0;
     if (!image.round_sum.empty() && image.round_clocks[w] != UINT64_MAX) {
       c.in_round_[w] = true;
-      c.round_clock_[w] = image.round_clocks[w];
+      c.round_clock_ = image.round_clocks[w];
     }
   }
+  c.stats_ = std::move(image.stats);
   if (!image.round_sum.empty()) {
     c.round_sum_ = std::move(image.round_sum);
     c.round_open_ = true;
