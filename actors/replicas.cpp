@@ -35,6 +35,7 @@ void make_standbys(supervisor_pointer self, size_t j, bool announce) {
                   auto& st = self->state;
                   auto& rec = st.shards[j];
                   --rec.standbys_placing;
+                  tell_placement_once_placed(self);
                   if (!h) {
                     caf::anon_send(st.args.runner, info_atom_v,
                                "shard " + std::to_string(j) + " runs with "

@@ -201,8 +201,7 @@ void start_training(self_ptr self) {
   st.started = true;
   st.progress().start_training(st.now());
   arm_faults(self);
-  if (st.args.registrar)
-    info(self, "placement:\n" + placement_lines(st));
+  tell_placement_once_placed(self);
 }
 
 /// Places every primary; training starts once all are up.
@@ -242,6 +241,20 @@ std::vector<shard_actor> supervisor_state::primaries() const {
 bool supervisor_state::shards_ready() const {
   return std::all_of(shards.begin(), shards.end(),
                      [](const shard_record& s) { return s.primary && !s.placing && !s.moving; });
+}
+
+void tell_placement_once_placed(self_ptr self) {
+  auto& st = self->state;
+  if (st.placement_told || !st.started || !st.args.registrar)
+    return;
+  for (const auto& w : st.workers)
+    if (w.state == worker_record::life::placing)
+      return;
+  for (const auto& s : st.shards)
+    if (s.standbys_placing > 0 || !s.primary)
+      return;
+  st.placement_told = true;
+  info(self, "placement:\n" + placement_lines(st));
 }
 
 uint32_t live_workers(const supervisor_state& st) {
@@ -321,6 +334,7 @@ void start_worker(self_ptr self, uint32_t slot, std::optional<size_t> preferred)
     rec.actor = *h;
     rec.state = worker_record::life::running;
     self->send(*h, start_atom_v);
+    tell_placement_once_placed(self);
     if (st.phase != job_phase::training)
       self->send(*h, stop_atom_v);
   });

@@ -32,7 +32,7 @@ void info(self_ptr self, const std::string& line) {
 /// more there (the registrar's node_down may come later).
 void node_gone_with(self_ptr self, int node, const caf::error& reason) {
   if (node >= 0 && reason == caf::exit_reason::remote_link_unreachable)
-    self->state.nodes[node].alive = false;
+    node_lost(self, self->state.nodes[node].agent);
 }
 
 void worker_down(self_ptr self, uint32_t slot, const caf::error& reason) {

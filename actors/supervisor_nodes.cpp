@@ -61,35 +61,56 @@ void try_nodes(supervisor_pointer self, std::shared_ptr<attempt<Spec>> a,
   auto& node = st.nodes[n];
   // Counted at once, so that placements under way spread like finished ones.
   (a->role == placed_role::shard ? node.shards : node.workers) += 1;
-  auto undo = [self, n, role = a->role] {
+  auto id = st.next_placement++;
+  // The answer, a timeout, or the node's loss: whichever comes first settles it.
+  auto settled = std::make_shared<bool>(false);
+  auto settle = [self, n, id, settled, role = a->role] {
+    if (*settled)
+      return false;
+    *settled = true;
     auto& node = self->state.nodes[n];
+    node.pending.erase(id);
     auto& count = role == placed_role::shard ? node.shards : node.workers;
     count -= count > 0 ? 1 : 0;
+    return true;
   };
+  auto failed = [=](const caf::error& err) {
+    if (!settle())
+      return;
+    auto& node = self->state.nodes[n];
+    auto why = to_string(err);
+    note(self, "node " + node.hello.name + " could not take " + a->what + " (" + why
+                 + "); placing it elsewhere");
+    a->problems += (a->problems.empty() ? "" : "; ") + node.hello.name + ": " + why;
+    // A refusal (draining) or no answer (dead, hung): either way not this node again.
+    if (err == caf::sec::request_timeout || err == caf::sec::request_receiver_down)
+      node.alive = false;
+    else
+      node.draining = true;
+    try_nodes<Handle>(self, a, done);
+  };
+  node.pending.emplace(id, [failed] {
+    failed(caf::make_error(caf::sec::request_receiver_down, "the node was lost"));
+  });
   self->request(node.agent, st.args.place_timeout, place_atom_v, a->spec)
     .then(
       [=](Handle& h) {
-        if (!h) {
-          undo();
-          done(caf::make_error(caf::sec::runtime_error, "the node answered no handle"), -1);
+        if (*settled) {
+          // Too late: the node was given up meanwhile; the actor must not linger.
+          if (h)
+            self->send_exit(h, caf::exit_reason::user_shutdown);
           return;
         }
+        if (!h) {
+          failed(caf::make_error(caf::sec::runtime_error, "the node answered no handle"));
+          return;
+        }
+        settle();
+        (a->role == placed_role::shard ? self->state.nodes[n].shards
+                                       : self->state.nodes[n].workers) += 1;
         done(std::move(h), static_cast<int>(n));
       },
-      [=](caf::error& err) {
-        undo();
-        auto& node = self->state.nodes[n];
-        auto why = to_string(err);
-        note(self, "node " + node.hello.name + " could not take " + a->what + " (" + why
-                     + "); placing it elsewhere");
-        a->problems += (a->problems.empty() ? "" : "; ") + node.hello.name + ": " + why;
-        // A refusal (draining) or no answer (dead, hung): either way not this node again.
-        if (err == caf::sec::request_timeout || err == caf::sec::request_receiver_down)
-          node.alive = false;
-        else
-          node.draining = true;
-        try_nodes<Handle>(self, a, done);
-      });
+      [=](caf::error& err) { failed(err); });
 }
 
 /// Enters a started actor: monitored, its role known.
@@ -190,8 +211,15 @@ void forget_placed(supervisor_pointer self, int n, bool shard) {
 
 void node_lost(supervisor_pointer self, const caf::actor& agent) {
   auto n = node_of(self->state, agent);
-  if (n >= 0)
-    self->state.nodes[n].alive = false;
+  if (n < 0)
+    return;
+  auto& node = self->state.nodes[n];
+  node.alive = false;
+  // Placements under way there fail now and go elsewhere.
+  auto pending = std::move(node.pending);
+  node.pending.clear();
+  for (auto& [id, fail] : pending)
+    fail();
 }
 
 std::string placement_lines(const supervisor_state& st) {

@@ -16,6 +16,7 @@
 #include <caf/all.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -78,6 +79,9 @@ struct node_record {
   bool draining = false;
   uint32_t shards = 0;         ///< primaries and standbys placed there now
   uint32_t workers = 0;
+  /// Placements asked of it and not answered yet: each fails at once when the node is
+  /// lost (a request to a dead node would only end at its timeout).
+  std::map<uint64_t, std::function<void()>> pending;
 };
 
 /// What a monitored actor is to the supervisor.
@@ -115,7 +119,9 @@ struct supervisor_state {
   std::map<caf::actor_addr, actor_role> roles; ///< every actor it monitors
 
   job_phase phase = job_phase::training;
-  bool started = false;         ///< every first placement done: training runs
+  bool started = false;         ///< every primary placed: training runs
+  bool placement_told = false;  ///< the operator has seen where the start put everything
+  uint64_t next_placement = 1;  ///< ids of node_record::pending entries
   uint64_t stop_generation = 0; ///< a stop's grace timer
   bool grace_over = false;
 

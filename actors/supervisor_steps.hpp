@@ -50,6 +50,9 @@ void grow_or_rebalance(supervisor_pointer self, size_t node);
 /// shrinks); the others are restarted elsewhere.
 void shrink_for(supervisor_pointer self, size_t node);
 
+/// Once everything of the start is placed (cluster): the placement lines for the operator.
+void tell_placement_once_placed(supervisor_pointer self);
+
 /// Workers now live (placing or running, not retiring).
 uint32_t live_workers(const supervisor_state& st);
 

@@ -111,9 +111,13 @@ std::string closing_lines(const job_config& cfg, const job_outcome& outcome) {
                   r.shard_replicas, static_cast<unsigned long long>(failovers),
                   static_cast<unsigned long long>(r.restarts.at("standby")),
                   static_cast<unsigned long long>(r.updates_lost),
-                  r.updates_lost > 0 ? " (shards restored from a checkpoint lose the updates since "
-                                       "it; --shard-replicas=1 keeps them)"
-                                     : "");
+                  r.updates_lost == 0 ? ""
+                  : r.shard_replicas == 0
+                    ? " (a shard restored from a checkpoint loses the updates since it; "
+                      "--shard-replicas=1 keeps them)"
+                    : " (every copy of a shard was lost at once, e.g. its primary's and its "
+                      "standbys' nodes together: it was restored from a checkpoint; more "
+                      "--shard-replicas survive more simultaneous losses)");
   return out;
 }
 
