@@ -14,6 +14,21 @@ namespace tether {
 void gemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
           const float* a, const float* b, float beta, float* c);
 
+/// The same product in double precision (cblas_dgemm): the language model's layers are
+/// templated on the scalar type and their finite-difference tests run in double.
+void gemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, double alpha,
+          const double* a, const double* b, double beta, double* c);
+
+/// The product on sub-matrices of larger row-major arrays: lda, ldb and ldc are the row
+/// strides (in elements) of A, B and C as stored. The attention layer uses it to multiply
+/// one head's columns of the packed q/k/v rows without copying them.
+void gemm_strided(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
+                  const float* a, size_t lda, const float* b, size_t ldb, float beta, float* c,
+                  size_t ldc);
+void gemm_strided(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, double alpha,
+                  const double* a, size_t lda, const double* b, size_t ldb, double beta,
+                  double* c, size_t ldc);
+
 /// Makes every later BLAS call single-threaded (openblas_set_num_threads(1)).
 void use_single_threaded_blas();
 
