@@ -48,8 +48,8 @@ void gemm_strided(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, floa
 }
 
 void gemm_strided(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, double alpha,
-                  const double* a, size_t lda, const double* b, size_t ldb, double beta,
-                  double* c, size_t ldc) {
+                  const double* a, size_t lda, const double* b, size_t ldb, double beta, double* c,
+                  size_t ldc) {
   product(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, cblas_dgemm);
 }
 

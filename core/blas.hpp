@@ -11,13 +11,13 @@ namespace tether {
 
 /// C[m x n] = alpha * op(A) * op(B) + beta * C, all row-major.
 /// op(A) is m x k (A is k x m when trans_a), op(B) is k x n (B is n x k when trans_b).
-void gemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
-          const float* a, const float* b, float beta, float* c);
+void gemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha, const float* a,
+          const float* b, float beta, float* c);
 
 /// The same product in double precision (cblas_dgemm): the language model's layers are
 /// templated on the scalar type and their finite-difference tests run in double.
-void gemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, double alpha,
-          const double* a, const double* b, double beta, double* c);
+void gemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, double alpha, const double* a,
+          const double* b, double beta, double* c);
 
 /// The product on sub-matrices of larger row-major arrays: lda, ldb and ldc are the row
 /// strides (in elements) of A, B and C as stored. The attention layer uses it to multiply
@@ -26,8 +26,8 @@ void gemm_strided(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, floa
                   const float* a, size_t lda, const float* b, size_t ldb, float beta, float* c,
                   size_t ldc);
 void gemm_strided(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, double alpha,
-                  const double* a, size_t lda, const double* b, size_t ldb, double beta,
-                  double* c, size_t ldc);
+                  const double* a, size_t lda, const double* b, size_t ldb, double beta, double* c,
+                  size_t ldc);
 
 /// Makes every later BLAS call single-threaded (openblas_set_num_threads(1)).
 void use_single_threaded_blas();

@@ -30,8 +30,7 @@ template <class T>
 size_t block_activations<T>::elements(const block_shape& s0) {
   const auto s = full(s0);
   const size_t r = s.rows();
-  return r * (6 * s.channels + 4 + 3 * s.channels + 2 * s.mlp) +
-         s.batch * s.heads * s.seq * s.seq;
+  return r * (4 * s.channels + 4 + 3 * s.channels + 2 * s.mlp) + s.batch * s.heads * s.seq * s.seq;
 }
 
 template <class T>
@@ -104,12 +103,11 @@ void block_backward(const block_tensors<const T>& w, const block_shape& s, const
                       a.ln2_rstd.data(), r, c, dy, g.ln2_gain, g.ln2_bias);
   // Attention branch: dy now holds d mid, which is also d x of the residual.
   linear_backward(dy, a.att.data(), w.proj_w, r, c, c, k.d_narrow.data(), g.proj_w);
-  attention_backward(k.d_narrow.data(), a.qkv.data(), a.probs.data(), s.attention(),
-                     k.d_qkv.data(), k.d_scores.data());
-  linear_backward(k.d_qkv.data(), a.ln1.data(), w.attn_w, r, c, 3 * c, k.d_narrow.data(),
-                  g.attn_w);
-  layer_norm_backward(k.d_narrow.data(), x, w.ln1_gain, a.ln1_mean.data(), a.ln1_rstd.data(), r,
-                      c, dy, g.ln1_gain, g.ln1_bias);
+  attention_backward(k.d_narrow.data(), a.qkv.data(), a.probs.data(), s.attention(), k.d_qkv.data(),
+                     k.d_scores.data());
+  linear_backward(k.d_qkv.data(), a.ln1.data(), w.attn_w, r, c, 3 * c, k.d_narrow.data(), g.attn_w);
+  layer_norm_backward(k.d_narrow.data(), x, w.ln1_gain, a.ln1_mean.data(), a.ln1_rstd.data(), r, c,
+                      dy, g.ln1_gain, g.ln1_bias);
 }
 
 template struct block_activations<float>;

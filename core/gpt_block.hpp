@@ -21,10 +21,10 @@ namespace tether {
 
 struct block_shape {
   size_t batch = 0;
-  size_t seq = 0;   ///< positions per sequence, at most the model's context
+  size_t seq = 0; ///< positions per sequence, at most the model's context
   size_t heads = 0;
   size_t channels = 0;
-  size_t mlp = 0;   ///< hidden width of the MLP
+  size_t mlp = 0;     ///< hidden width of the MLP
   size_t context = 0; ///< the model's context: buffers are sized for it
   size_t rows() const { return batch * seq; }
   layers::attention_shape attention() const { return {batch, seq, heads, channels}; }
@@ -35,11 +35,11 @@ template <class T>
 struct block_tensors {
   T* ln1_gain;
   T* ln1_bias;
-  T* attn_w;  ///< [3C, C]
-  T* proj_w;  ///< [C, C]
+  T* attn_w; ///< [3C, C]
+  T* proj_w; ///< [C, C]
   T* ln2_gain;
   T* ln2_bias;
-  T* fc_w;    ///< [mlp, C]
+  T* fc_w;      ///< [mlp, C]
   T* fc_proj_w; ///< [C, mlp]
 };
 

@@ -43,9 +43,9 @@ size_t gpt_activations<T>::bytes(const gpt_config& cfg, size_t batch) {
   const auto s = shape_of(cfg, batch, cfg.context);
   const size_t rows = s.rows();
   const size_t c = cfg.embd;
-  const size_t values = (cfg.layers + 1) * rows * c + cfg.layers * block_activations<T>::elements(s) +
-                        rows * (c + 2) + rows * gpt_config::vocab + 2 * rows * c +
-                        block_scratch<T>::elements(s);
+  const size_t values = (cfg.layers + 1) * rows * c +
+                        cfg.layers * block_activations<T>::elements(s) + rows * (c + 2) +
+                        rows * gpt_config::vocab + 2 * rows * c + block_scratch<T>::elements(s);
   return sizeof(T) * values + batch * (cfg.context + 1);
 }
 
@@ -75,8 +75,8 @@ void gpt_activations<T>::reserve(const gpt_config& cfg, size_t batch) {
 
 template <class T>
 size_t gpt_activations<T>::held_bytes() const {
-  size_t values = lnf.size() + lnf_mean.size() + lnf_rstd.size() + logits.size() +
-                  d_resid.size() + d_lnf.size() + scratch.d_wide.size() + scratch.d_qkv.size() +
+  size_t values = lnf.size() + lnf_mean.size() + lnf_rstd.size() + logits.size() + d_resid.size() +
+                  d_lnf.size() + scratch.d_wide.size() + scratch.d_qkv.size() +
                   scratch.d_narrow.size() + scratch.d_scores.size();
   for (const auto& r : resid)
     values += r.size();
@@ -164,8 +164,8 @@ double gpt_forward_backward(const gpt_config& cfg, const param_layout& layout, c
   if (!targets)
     return 0;
   const bool backward = grad != nullptr;
-  const double loss = cross_entropy(ws.logits.data(), tokens + 1, stride, batch, seq, v,
-                                    backward, T(1) / static_cast<T>(rows));
+  const double loss = cross_entropy(ws.logits.data(), tokens + 1, stride, batch, seq, v, backward,
+                                    T(1) / static_cast<T>(rows));
   if (!backward)
     return loss;
 
@@ -174,8 +174,8 @@ double gpt_forward_backward(const gpt_config& cfg, const param_layout& layout, c
   T* d_wpe = grad + layout.tensors[1].offset;
   tied_head_backward(ws.logits.data(), ws.lnf.data(), wte, rows, c, v, ws.d_lnf.data(), d_wte);
   std::fill_n(ws.d_resid.data(), rows * c, T(0));
-  layer_norm_backward(ws.d_lnf.data(), top, lnf_gain, ws.lnf_mean.data(), ws.lnf_rstd.data(),
-                      rows, c, ws.d_resid.data(), grad + layout.tensors[lnf_at].offset,
+  layer_norm_backward(ws.d_lnf.data(), top, lnf_gain, ws.lnf_mean.data(), ws.lnf_rstd.data(), rows,
+                      c, ws.d_resid.data(), grad + layout.tensors[lnf_at].offset,
                       grad + layout.tensors[lnf_at + 1].offset);
   for (size_t l = cfg.layers; l-- > 0;)
     block_backward(block_views<const T>(layout, params, l), s, ws.resid[l].data(), ws.blocks[l],
@@ -189,14 +189,14 @@ float gpt_model::loss_and_gradient(std::span<const float> params, std::span<cons
   assert(params.size() == layout_.total && grad.size() == layout_.total);
   assert(batch > 0 && tokens.size() >= batch * (cfg_.context + 1));
   ws.reserve(cfg_, batch);
-  const double sum = gpt_forward_backward(cfg_, layout_, params.data(), tokens.data(),
-                                          cfg_.context + 1, batch, cfg_.context, true,
-                                          grad.data(), ws);
+  const double sum =
+      gpt_forward_backward(cfg_, layout_, params.data(), tokens.data(), cfg_.context + 1, batch,
+                           cfg_.context, true, grad.data(), ws);
   return static_cast<float>(sum / static_cast<double>(batch * cfg_.context));
 }
 
-double gpt_model::loss(std::span<const float> params, std::span<const uint8_t> tokens,
-                       size_t batch, gpt_workspace& ws) const {
+double gpt_model::loss(std::span<const float> params, std::span<const uint8_t> tokens, size_t batch,
+                       gpt_workspace& ws) const {
   assert(params.size() == layout_.total && batch > 0);
   assert(tokens.size() >= batch * (cfg_.context + 1));
   ws.reserve(cfg_, batch);
@@ -227,8 +227,8 @@ gpt_evaluation gpt_model::evaluate(std::span<const float> params, std::span<cons
       const size_t k = (j + i) * all / count; // == j + i when all windows are taken
       std::copy_n(text.data() + k * t, t + 1, ws.windows.data() + i * (t + 1));
     }
-    sum += gpt_forward_backward<float>(cfg_, layout_, params.data(), ws.windows.data(), t + 1, n,
-                                       t, true, nullptr, ws);
+    sum += gpt_forward_backward<float>(cfg_, layout_, params.data(), ws.windows.data(), t + 1, n, t,
+                                       true, nullptr, ws);
     j += n;
   }
   ev.windows = count;
@@ -243,8 +243,8 @@ template struct gpt_activations<double>;
 template double gpt_forward_backward<float>(const gpt_config&, const param_layout&, const float*,
                                             const uint8_t*, size_t, size_t, size_t, bool, float*,
                                             gpt_activations<float>&);
-template double gpt_forward_backward<double>(const gpt_config&, const param_layout&,
-                                             const double*, const uint8_t*, size_t, size_t,
-                                             size_t, bool, double*, gpt_activations<double>&);
+template double gpt_forward_backward<double>(const gpt_config&, const param_layout&, const double*,
+                                             const uint8_t*, size_t, size_t, size_t, bool, double*,
+                                             gpt_activations<double>&);
 
 } // namespace tether

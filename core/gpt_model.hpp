@@ -30,14 +30,14 @@ namespace tether {
 /// double for the finite-difference tests.
 template <class T>
 struct gpt_activations {
-  std::vector<std::vector<T>> resid;          ///< layers + 1 residual streams, rows x C
-  std::vector<block_activations<T>> blocks;   ///< one per block
-  std::vector<T> lnf, lnf_mean, lnf_rstd;     ///< final LayerNorm
-  std::vector<T> logits;                      ///< rows x 256; the head's gradient in place
-  std::vector<T> d_resid, d_lnf;              ///< rows x C each
+  std::vector<std::vector<T>> resid;        ///< layers + 1 residual streams, rows x C
+  std::vector<block_activations<T>> blocks; ///< one per block
+  std::vector<T> lnf, lnf_mean, lnf_rstd;   ///< final LayerNorm
+  std::vector<T> logits;                    ///< rows x 256; the head's gradient in place
+  std::vector<T> d_resid, d_lnf;            ///< rows x C each
   block_scratch<T> scratch;
-  std::vector<uint8_t> windows;               ///< batch x (context + 1): evaluate()'s sample
-  size_t batch_capacity = 0;                  ///< sequences the buffers hold
+  std::vector<uint8_t> windows; ///< batch x (context + 1): evaluate()'s sample
+  size_t batch_capacity = 0;    ///< sequences the buffers hold
 
   /// Sizes every buffer for `batch` full-length sequences (allocates only when growing).
   void reserve(const gpt_config& cfg, size_t batch);

@@ -11,8 +11,7 @@ namespace {
 constexpr const char* gpt_example = "expected e.g. gpt:layers=4,heads=4,embd=128,context=64";
 
 status bad_gpt(const std::string& text, const std::string& what) {
-  return status{errc::invalid_argument,
-                "model \"" + text + "\": " + what + "; " + gpt_example};
+  return status{errc::invalid_argument, "model \"" + text + "\": " + what + "; " + gpt_example};
 }
 
 struct key_limit {
@@ -24,10 +23,8 @@ struct key_limit {
 // Upper bounds that keep every size product far from overflow and refuse typos early;
 // whether a model fits in memory is gpt_memory_estimate's question.
 constexpr key_limit keys[] = {
-    {"layers", &gpt_config::layers, 1024},
-    {"heads", &gpt_config::heads, 1024},
-    {"embd", &gpt_config::embd, 65536},
-    {"context", &gpt_config::context, 65536},
+    {"layers", &gpt_config::layers, 1024}, {"heads", &gpt_config::heads, 1024},
+    {"embd", &gpt_config::embd, 65536},    {"context", &gpt_config::context, 65536},
     {"mlp", &gpt_config::mlp, 262144},
 };
 
@@ -70,8 +67,8 @@ result<gpt_config> parse_gpt_spec(const std::string& text) {
     const auto* k = std::find_if(std::begin(keys), std::end(keys),
                                  [&](const key_limit& l) { return key == l.name; });
     if (k == std::end(keys))
-      return bad_gpt(text, "unknown key \"" + key +
-                               "\" (known: layers, heads, embd, context, mlp)");
+      return bad_gpt(text,
+                     "unknown key \"" + key + "\" (known: layers, heads, embd, context, mlp)");
     if (std::find(seen.begin(), seen.end(), key) != seen.end())
       return bad_gpt(text, "key \"" + key + "\" is given twice");
     seen.push_back(key);
@@ -80,8 +77,8 @@ result<gpt_config> parse_gpt_spec(const std::string& text) {
         std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
     const size_t n = digits ? std::stoul(value) : 0;
     if (n == 0)
-      return bad_gpt(text, "key \"" + key + "\" has value \"" + value +
-                               "\", not a positive integer");
+      return bad_gpt(text,
+                     "key \"" + key + "\" has value \"" + value + "\", not a positive integer");
     if (n > k->max)
       return bad_gpt(text, "key \"" + key + "\" = " + value + " is above its limit " +
                                std::to_string(k->max));
@@ -150,8 +147,7 @@ std::vector<gpt_layer_cost> gpt_layer_costs(const gpt_config& cfg, size_t batch)
     b.forward_flops = 2.0 * n * block_matrix + attn_core;
     b.backward_flops = 2.0 * b.forward_flops;
     // What block_activations keeps, plus the block's input (the residual stream).
-    const block_shape shape{batch, cfg.context, cfg.heads, cfg.embd, cfg.mlp_width(),
-                            cfg.context};
+    const block_shape shape{batch, cfg.context, cfg.heads, cfg.embd, cfg.mlp_width(), cfg.context};
     b.activation_bytes = 4 * (block_activations<float>::elements(shape) + rows * cfg.embd);
     out.push_back(b);
   }

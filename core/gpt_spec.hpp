@@ -61,10 +61,10 @@ std::vector<key_range> gpt_decayed_ranges(const param_layout& layout);
 /// that cannot fit. FLOPs count a multiply-add as 2 and cover the matrix products and
 /// the attention core (elementwise work is left out: it is under 2% for the default).
 struct gpt_layer_cost {
-  std::string name;           ///< "embedding", "block 0", ..., "head" (ln_f + tied head)
-  size_t params = 0;          ///< parameters owned (the tied wte counts in "embedding")
-  double forward_flops = 0;   ///< per batch of `batch` full-length sequences
-  double backward_flops = 0;  ///< about twice the forward
+  std::string name;            ///< "embedding", "block 0", ..., "head" (ln_f + tied head)
+  size_t params = 0;           ///< parameters owned (the tied wte counts in "embedding")
+  double forward_flops = 0;    ///< per batch of `batch` full-length sequences
+  double backward_flops = 0;   ///< about twice the forward
   size_t activation_bytes = 0; ///< kept from the forward pass for the backward, float32
 };
 std::vector<gpt_layer_cost> gpt_layer_costs(const gpt_config& cfg, size_t batch);

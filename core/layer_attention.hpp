@@ -17,7 +17,7 @@ namespace tether::layers {
 
 struct attention_shape {
   size_t batch = 0;
-  size_t seq = 0;      ///< positions per sequence (at most the model's context)
+  size_t seq = 0; ///< positions per sequence (at most the model's context)
   size_t heads = 0;
   size_t channels = 0; ///< C, a multiple of heads
 };

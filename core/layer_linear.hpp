@@ -15,7 +15,7 @@ void linear_forward(const T* x, const T* w, size_t rows, size_t in, size_t out, 
 /// dx = dy W (overwritten; skipped when dx is null, e.g. below the first layer) and
 /// dW += dy^T x (accumulated).
 template <class T>
-void linear_backward(const T* dy, const T* x, const T* w, size_t rows, size_t in, size_t out,
-                     T* dx, T* dw);
+void linear_backward(const T* dy, const T* x, const T* w, size_t rows, size_t in, size_t out, T* dx,
+                     T* dw);
 
 } // namespace tether::layers

@@ -58,8 +58,8 @@ template void tied_head_logits<double>(const double*, const double*, size_t, siz
                                        double*);
 template double cross_entropy<float>(float*, const uint8_t*, size_t, size_t, size_t, size_t, bool,
                                      float);
-template double cross_entropy<double>(double*, const uint8_t*, size_t, size_t, size_t, size_t,
-                                       bool, double);
+template double cross_entropy<double>(double*, const uint8_t*, size_t, size_t, size_t, size_t, bool,
+                                      double);
 template void tied_head_backward<float>(const float*, const float*, const float*, size_t, size_t,
                                         size_t, float*, float*);
 template void tied_head_backward<double>(const double*, const double*, const double*, size_t,

@@ -8,8 +8,8 @@
 namespace tether {
 
 result<optimizer_kind> parse_optimizer_kind(const std::string& text) {
-  for (auto kind : {optimizer_kind::sgd, optimizer_kind::momentum, optimizer_kind::adam,
-                    optimizer_kind::adamw})
+  for (auto kind :
+       {optimizer_kind::sgd, optimizer_kind::momentum, optimizer_kind::adam, optimizer_kind::adamw})
     if (text == to_string(kind))
       return kind;
   return status{errc::invalid_argument,

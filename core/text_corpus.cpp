@@ -19,13 +19,13 @@ std::string quoted(const std::string& path) {
 
 /// Appends the whole regular file at `path` to `out`, refusing anything else.
 status append_file(const std::string& path, size_t max_bytes, std::vector<uint8_t>& out) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     if (errno == ENOENT)
       return status{errc::not_found, "text file " + quoted(path) +
                                          " does not exist; give an existing file with --train"};
-    return status{errc::io_error, "cannot read text file " + quoted(path) + ": " +
-                                      std::strerror(errno)};
+    return status{errc::io_error,
+                  "cannot read text file " + quoted(path) + ": " + std::strerror(errno)};
   }
   if (!S_ISREG(st.st_mode))
     return status{errc::io_error, "text file " + quoted(path) +
@@ -35,17 +35,17 @@ status append_file(const std::string& path, size_t max_bytes, std::vector<uint8_
   // wait for a writer; fstat below then refuses it.
   const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)
-    return status{errc::io_error, "cannot open text file " + quoted(path) + ": " +
-                                      std::strerror(errno)};
+    return status{errc::io_error,
+                  "cannot open text file " + quoted(path) + ": " + std::strerror(errno)};
   status result = status::ok();
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     result = status{errc::io_error, "text file " + quoted(path) + " is not a regular file"};
   } else if (static_cast<uint64_t>(st.st_size) > max_bytes) {
-    result = status{errc::io_error, "text file " + quoted(path) + " is " +
-                                        std::to_string(st.st_size) + " bytes, more than the " +
-                                        std::to_string(max_bytes) +
-                                        " this machine can hold (half its memory); use a "
-                                        "smaller file"};
+    result =
+        status{errc::io_error, "text file " + quoted(path) + " is " + std::to_string(st.st_size) +
+                                   " bytes, more than the " + std::to_string(max_bytes) +
+                                   " this machine can hold (half its memory); use a "
+                                   "smaller file"};
   } else {
     const size_t size = static_cast<size_t>(st.st_size);
     const size_t base = out.size();
@@ -56,9 +56,9 @@ status append_file(const std::string& path, size_t max_bytes, std::vector<uint8_
       if (n < 0 && errno == EINTR)
         continue;
       if (n <= 0) {
-        result = status{errc::io_error, "cannot read text file " + quoted(path) + ": " +
-                                            (n < 0 ? std::strerror(errno)
-                                                   : "it became shorter while being read")};
+        result = status{errc::io_error,
+                        "cannot read text file " + quoted(path) + ": " +
+                            (n < 0 ? std::strerror(errno) : "it became shorter while being read")};
         break;
       }
       got += static_cast<size_t>(n);
@@ -110,7 +110,7 @@ result<text_corpus> load_default_corpus(size_t context, const std::string& dir) 
     const std::string name = e->d_name;
     if (name == "." || name == ".." || name.ends_with(".dat"))
       continue;
-    struct stat st{};
+    struct stat st {};
     if (::lstat((dir + "/" + name).c_str(), &st) == 0 && S_ISREG(st.st_mode))
       names.push_back(name);
   }
@@ -119,8 +119,8 @@ result<text_corpus> load_default_corpus(size_t context, const std::string& dir) 
   text_corpus corpus;
   const size_t max_bytes = max_text_bytes();
   for (const auto& name : names)
-    if (auto st = append_file(dir + "/" + name, max_bytes - std::min(max_bytes, corpus.train.size()),
-                              corpus.train);
+    if (auto st = append_file(dir + "/" + name,
+                              max_bytes - std::min(max_bytes, corpus.train.size()), corpus.train);
         !st)
       return st;
   corpus.source = "fortunes (" + std::to_string(names.size()) + " files in " + dir + ")";

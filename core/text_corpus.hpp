@@ -45,7 +45,8 @@ size_t max_text_bytes();
 
 /// The default corpus from `dir` (the fortunes directory unless told otherwise).
 /// Requires context >= 1.
-result<text_corpus> load_default_corpus(size_t context, const std::string& dir = default_corpus_dir);
+result<text_corpus> load_default_corpus(size_t context,
+                                        const std::string& dir = default_corpus_dir);
 
 /// A user's text: train_path, and valid_path unless it is empty (then the 90/10 split).
 /// max_bytes bounds each file (default max_text_bytes()). Requires context >= 1.
