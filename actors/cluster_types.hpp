@@ -118,7 +118,7 @@ typename Inspector::result_type inspect(Inspector& f, optimizer_config& x) {
                             [&] { return enum_field(f, x.schedule); },
                             [&] {
                               return f(x.lr, x.weight_decay, x.momentum, x.beta1, x.beta2,
-                                       x.epsilon, x.warmup, x.total_updates);
+                                       x.epsilon, x.warmup, x.total_updates, x.lr_floor);
                             });
   }
 }
