@@ -3,8 +3,9 @@
 //
 // float: exp by range reduction (x = n ln2 + r, |r| <= ln2/2) and a degree-6 polynomial
 // for e^r (Cephes expf coefficients), scaled by 2^n through the exponent bits: relative
-// error below 2e-7 on [-87, 88]; arguments are clamped to that range, so exp(-1000)
-// gives about 1e-38, not 0, and never a denormal or an infinity.
+// error below 2e-7 on [-87, 88]. Below -87 it returns 0 (the true value is under 2e-38:
+// returning it would feed denormal numbers, which are 100 times slower on x86, to the
+// products that follow); above 88 it returns exp(88) (never an infinity).
 // double: std::exp, as the precise reference the finite-difference tests run on.
 //
 // GELU is the tanh form of Hendrycks and Gimpel (GPT-2's, PyTorch's
@@ -20,7 +21,8 @@
 namespace tether::fast {
 
 inline float exp(float x) {
-  x = x < -87.0f ? -87.0f : x;
+  const bool underflow = x < -87.0f;
+  x = underflow ? -87.0f : x;
   x = x > 88.0f ? 88.0f : x;
   // Round x / ln2 to the nearest integer with the 1.5 * 2^23 trick (no libm rounding).
   const float shifter = 12582912.0f;
@@ -35,7 +37,7 @@ inline float exp(float x) {
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
   const auto bits = static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23;
-  return p * std::bit_cast<float>(bits);
+  return underflow ? 0.0f : p * std::bit_cast<float>(bits);
 }
 
 inline double exp(double x) {
