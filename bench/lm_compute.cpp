@@ -205,7 +205,8 @@ int main(int argc, char** argv) {
 
   std::printf("lm_compute: %s, batch %zu x %zu, %zu parameters, AdamW, 1 thread\n",
               cfg->to_string().c_str(), batch, cfg->context, total);
-  std::printf("  %s; %s; load %s\n", bench::cpu_model().c_str(), bench::now_text().c_str(),
+  std::printf("  %s, OpenBLAS %s kernels; %s; load %s\n", bench::cpu_model().c_str(),
+              blas_core_name().c_str(), bench::now_text().c_str(),
               bench::read_first_line("/proc/loadavg").c_str());
   std::printf("  corpus %s: %zu training bytes, %zu windows\n", corpus->source.c_str(),
               corpus->train.size(), samples);

@@ -107,7 +107,8 @@ int main(int argc, char** argv) {
               "%s, clip %g, %zu steps\n",
               cfg.to_string().c_str(), batch, t, decay == "all" ? "every parameter" : "matrices",
               floor >= 0 ? "cosine to a floor" : "constant lr", clip, steps);
-  std::printf("  %s; %s; load %s\n", bench::cpu_model().c_str(), bench::now_text().c_str(),
+  std::printf("  %s, OpenBLAS %s kernels; %s; load %s\n", bench::cpu_model().c_str(),
+              blas_core_name().c_str(), bench::now_text().c_str(),
               bench::read_first_line("/proc/loadavg").c_str());
   std::ofstream js;
   if (!json_path.empty())

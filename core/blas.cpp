@@ -2,6 +2,8 @@
 
 #include <cblas.h>
 
+#include <cstdlib>
+
 namespace tether {
 
 namespace {
@@ -55,6 +57,25 @@ void gemm_strided(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, doub
 
 void use_single_threaded_blas() {
   openblas_set_num_threads(1);
+}
+
+std::string blas_core_name() {
+  const char* name = openblas_get_corename();
+  return name == nullptr ? std::string() : std::string(name);
+}
+
+std::string blas_better_core() {
+  if (std::getenv("OPENBLAS_CORETYPE") != nullptr || blas_core_name() != "Prescott")
+    return {};
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+    return "SkylakeX";
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    return "Haswell";
+#endif
+  return {};
 }
 
 } // namespace tether

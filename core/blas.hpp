@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 namespace tether {
 
@@ -31,5 +32,18 @@ void gemm_strided(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, doub
 
 /// Makes every later BLAS call single-threaded (openblas_set_num_threads(1)).
 void use_single_threaded_blas();
+
+/// The kernel set OpenBLAS picked for this CPU when it was loaded (e.g. "SkylakeX",
+/// "Haswell", "Prescott").
+std::string blas_core_name();
+
+/// OpenBLAS 0.3.21 (Debian 12) does not know newer CPUs (e.g. Sapphire Rapids, reported as
+/// family 6 model 143 or 207) and falls back to its "Prescott" SSE3 kernels, which run the
+/// language model's products 4-5 times slower than its AVX-512 ones. When that happened
+/// on a CPU with AVX-512 (or AVX2 and FMA) and OPENBLAS_CORETYPE is not set, this returns
+/// the OPENBLAS_CORETYPE value that fits ("SkylakeX" or "Haswell"); otherwise "". The
+/// choice is made when the library loads, so the caller can only tell the user (or start
+/// itself again with the variable set).
+std::string blas_better_core();
 
 } // namespace tether

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <vector>
 
@@ -100,4 +101,14 @@ TEST_CASE("gemm in double and on strided sub-matrices") {
   gemm(false, false, 2, 1, 3, 2.0, m.data(), v.data(), 0.0, out.data());
   CHECK(out[0] == 12.0);
   CHECK(out[1] == 30.0);
+}
+
+TEST_CASE("the OpenBLAS kernel set is named, and a better one is suggested only for Prescott") {
+  const auto name = blas_core_name();
+  CHECK_FALSE(name.empty());
+  const auto better = blas_better_core();
+  if (name != "Prescott" || std::getenv("OPENBLAS_CORETYPE") != nullptr)
+    CHECK(better.empty());
+  else
+    MESSAGE("OpenBLAS fell back to Prescott kernels; OPENBLAS_CORETYPE=" << better << " fits");
 }
