@@ -4,7 +4,8 @@
 // windows of the training text (core/text_corpus.hpp, epoch sampler order), forward and
 // backward (gpt_model::loss_and_gradient), and an AdamW step over the whole vector
 // (lr 1e-3, betas 0.9/0.99, weight decay 0.1 on the matrices). Figures, each the median
-// of interleaved trials, in training tokens per second (batch x context per step):
+// of interleaved trials, in training tokens per second of the thread's CPU time (batch x
+// context per step; CPU time, so that other processes on a shared machine do not count):
 //   step       the whole step
 //   fwd_bwd    forward + backward alone
 //   forward    forward alone (gpt_model::loss)
@@ -25,6 +26,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <functional>
 #include <string>
@@ -41,9 +43,19 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/// Runs `body` repeatedly for `seconds`; returns calls per second.
-double rate(const std::function<void()>& body, double seconds) {
+/// CPU time of the calling thread, in seconds.
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+/// Runs `body` repeatedly for `seconds` of wall time; returns calls per second of this
+/// thread's CPU time (so that other processes on a shared machine do not count), or per
+/// second of wall time when `wall`.
+double rate(const std::function<void()>& body, double seconds, bool wall = false) {
   const auto t0 = clock_type::now();
+  const double cpu0 = thread_cpu_seconds();
   size_t calls = 0;
   double elapsed = 0;
   do {
@@ -51,7 +63,8 @@ double rate(const std::function<void()>& body, double seconds) {
     ++calls;
     elapsed = std::chrono::duration<double>(clock_type::now() - t0).count();
   } while (elapsed < seconds);
-  return static_cast<double>(calls) / elapsed;
+  const double cpu = thread_cpu_seconds() - cpu0;
+  return static_cast<double>(calls) / (wall ? elapsed : cpu);
 }
 
 /// One step's matrix products (gpt_model's calls, in its shapes), on scratch buffers.
@@ -213,11 +226,14 @@ int main(int argc, char** argv) {
   const char* names[] = {"step", "fwd_bwd", "forward", "adamw", "sgemm"};
   std::vector<std::function<void()>> bodies{step, fwd_bwd, forward, adamw, gemms};
   std::vector<std::vector<double>> rates(bodies.size());
+  std::vector<double> wall_steps; // the whole step per second of wall time, for reference
   for (auto& body : bodies) // warm-up: the workspace grows, caches fill
     rate(body, 0.3);
-  for (size_t t = 0; t < trials; ++t)
+  for (size_t t = 0; t < trials; ++t) {
     for (size_t i = 0; i < bodies.size(); ++i)
       rates[i].push_back(rate(bodies[i], i == 3 ? seconds / 4 : seconds));
+    wall_steps.push_back(rate(step, seconds / 2, true));
+  }
   const double tokens_per_step = static_cast<double>(batch * cfg->context);
   std::ofstream js;
   if (!json_path.empty())
@@ -233,6 +249,10 @@ int main(int argc, char** argv) {
     std::printf(")\n");
     js << ", \"" << names[i] << "\": " << tps;
   }
+  std::printf("  step per wall second %.1f tokens/s (the figures above are per CPU second of "
+              "this thread)\n",
+              median(wall_steps) * tokens_per_step);
+  js << ", \"step_wall\": " << median(wall_steps) * tokens_per_step;
   const double gemm_calls = median(rates[4]);
   std::printf("  sgemm: %zu calls, %.1f MFLOP per step, %.1f GFLOP/s\n", replay.calls.size(),
               replay.flops() / 1e6, replay.flops() * gemm_calls / 1e9);

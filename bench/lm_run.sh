@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One worker's compute for the byte-level GPT, tether against PyTorch, measured alternately
-# in one invocation: each round runs bench/lm_compute, then bench/lm_pytorch.py with every
+# in one invocation, in tokens per second of the measuring thread's CPU time (a shared
+# machine's other processes then count little; wall-time figures are printed too): each round runs bench/lm_compute, then bench/lm_pytorch.py with every
 # torch given, and the ratios use the medians over rounds (against the fastest torch).
 #
 # Usage: bench/lm_run.sh [--rounds N] [--seconds S]
@@ -51,6 +52,7 @@ print(f"\nmedians over {rounds} rounds, tokens/s ({t[0]['cpu']}, {t[0]['date']})
 for k in ("step", "fwd_bwd", "forward", "sgemm"):
     print(f"  tether {k:<8} {med(t, k):10.1f}")
 print(f"  tether sgemm    {med(t, 'sgemm_gflops'):10.1f} GFLOP/s")
+print(f"  tether step per wall second {med(t, 'step_wall'):10.1f} (all others per CPU second)")
 best = None
 for i in range(1, 10):
     rows = load(f"torch{i}.*.json")
