@@ -227,7 +227,7 @@ int main(int argc, char** argv) {
   std::vector<std::function<void()>> bodies{step, fwd_bwd, forward, adamw, gemms};
   std::vector<std::vector<double>> rates(bodies.size());
   std::vector<double> wall_steps; // the whole step per second of wall time, for reference
-  for (auto& body : bodies) // warm-up: the workspace grows, caches fill
+  for (auto& body : bodies)       // warm-up: the workspace grows, caches fill
     rate(body, 0.3);
   for (size_t t = 0; t < trials; ++t) {
     for (size_t i = 0; i < bodies.size(); ++i)

@@ -16,6 +16,7 @@
 
 #include <bit>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 
 namespace tether::fast {
@@ -42,6 +43,59 @@ inline float exp(float x) {
 
 inline double exp(double x) {
   return std::exp(x);
+}
+
+/// Sum, maximum and dot product of n values in 16 running lanes, so that the compiler
+/// vectorises them (one running value, in order, would stay scalar without -ffast-math).
+/// The result differs from the in-order one by rounding only.
+inline constexpr size_t lanes = 16;
+
+template <class T>
+inline T sum(const T* __restrict x, size_t n) {
+  T acc[lanes] = {};
+  size_t i = 0;
+  for (; i + lanes <= n; i += lanes)
+    for (size_t j = 0; j < lanes; ++j)
+      acc[j] += x[i + j];
+  T total = 0;
+  for (; i < n; ++i)
+    total += x[i];
+  for (size_t j = 0; j < lanes; ++j)
+    total += acc[j];
+  return total;
+}
+
+template <class T>
+inline T dot(const T* __restrict a, const T* __restrict b, size_t n) {
+  T acc[lanes] = {};
+  size_t i = 0;
+  for (; i + lanes <= n; i += lanes)
+    for (size_t j = 0; j < lanes; ++j)
+      acc[j] += a[i + j] * b[i + j];
+  T total = 0;
+  for (; i < n; ++i)
+    total += a[i] * b[i];
+  for (size_t j = 0; j < lanes; ++j)
+    total += acc[j];
+  return total;
+}
+
+/// Requires n >= 1.
+template <class T>
+inline T max(const T* __restrict x, size_t n) {
+  T acc[lanes];
+  for (size_t j = 0; j < lanes; ++j)
+    acc[j] = x[0];
+  size_t i = 0;
+  for (; i + lanes <= n; i += lanes)
+    for (size_t j = 0; j < lanes; ++j)
+      acc[j] = x[i + j] > acc[j] ? x[i + j] : acc[j];
+  T best = x[0];
+  for (; i < n; ++i)
+    best = x[i] > best ? x[i] : best;
+  for (size_t j = 0; j < lanes; ++j)
+    best = acc[j] > best ? acc[j] : best;
+  return best;
 }
 
 constexpr double gelu_k = 0.7978845608028654; // sqrt(2 / pi)

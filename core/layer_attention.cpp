@@ -14,15 +14,10 @@ template <class T>
 void causal_softmax(T* __restrict p, size_t seq, T scale) {
   for (size_t i = 0; i < seq; ++i) {
     T* __restrict row = p + i * seq;
-    T max = row[0];
-    for (size_t j = 1; j <= i; ++j)
-      max = row[j] > max ? row[j] : max;
-    T sum = 0;
-    for (size_t j = 0; j <= i; ++j) {
+    const T max = fast::max(row, i + 1);
+    for (size_t j = 0; j <= i; ++j)
       row[j] = fast::exp((row[j] - max) * scale);
-      sum += row[j];
-    }
-    const T inv = T(1) / sum;
+    const T inv = T(1) / fast::sum(row, i + 1);
     for (size_t j = 0; j <= i; ++j)
       row[j] *= inv;
     for (size_t j = i + 1; j < seq; ++j)
@@ -78,9 +73,7 @@ void attention_backward(const T* dout, const T* qkv, const T* probs, const atten
       for (size_t i = 0; i < s.seq; ++i) {
         const T* __restrict pr = p + i * s.seq;
         T* __restrict dr = scratch + i * s.seq;
-        T dot = 0;
-        for (size_t j = 0; j <= i; ++j)
-          dot += pr[j] * dr[j];
+        const T dot = fast::dot(pr, dr, i + 1);
         for (size_t j = 0; j <= i; ++j)
           dr[j] = pr[j] * (dr[j] - dot) * scale;
         for (size_t j = i + 1; j < s.seq; ++j)

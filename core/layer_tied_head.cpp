@@ -23,23 +23,27 @@ double cross_entropy(T* logits, const uint8_t* targets, size_t target_stride, si
       T* __restrict row = logits + (b * seq + t) * vocab;
       const size_t target = targets[b * target_stride + t];
       assert(target < vocab);
-      T max = row[0];
-      for (size_t v = 1; v < vocab; ++v)
-        max = row[v] > max ? row[v] : max;
+      const T max = fast::max(row, vocab);
       const T z_target = row[target] - max;
       T sum = 0;
       if (gradient) {
-        for (size_t v = 0; v < vocab; ++v) {
+        for (size_t v = 0; v < vocab; ++v)
           row[v] = fast::exp(row[v] - max);
-          sum += row[v];
-        }
+        sum = fast::sum(row, vocab);
         const T f = scale / sum;
         for (size_t v = 0; v < vocab; ++v)
           row[v] *= f;
         row[target] -= scale;
       } else {
-        for (size_t v = 0; v < vocab; ++v)
+        T acc[fast::lanes] = {};
+        size_t v = 0;
+        for (; v + fast::lanes <= vocab; v += fast::lanes)
+          for (size_t j = 0; j < fast::lanes; ++j)
+            acc[j] += fast::exp(row[v + j] - max);
+        for (; v < vocab; ++v)
           sum += fast::exp(row[v] - max);
+        for (size_t j = 0; j < fast::lanes; ++j)
+          sum += acc[j];
       }
       loss += std::log(static_cast<double>(sum)) - static_cast<double>(z_target);
     }
