@@ -27,7 +27,8 @@
 namespace tether {
 
 /// Everything one forward/backward needs besides the parameters. T = float for training;
-/// double for the finite-difference tests.
+/// double for the finite-difference tests. A workspace serves one model (one gpt_config)
+/// and one thread at a time; it grows to the largest batch it has seen and never shrinks.
 template <class T>
 struct gpt_activations {
   std::vector<std::vector<T>> resid;        ///< layers + 1 residual streams, rows x C
@@ -96,7 +97,8 @@ public:
   /// at multiples of context; all of them when there are at most max_windows, else
   /// max_windows of them evenly spread (window floor(j * all / max_windows) for j <
   /// max_windows: the same fixed sample at every evaluation). max_windows 0 means all.
-  /// A text shorter than context + 1 bytes gives windows == 0 and loss 0.
+  /// A text shorter than context + 1 bytes gives windows == 0 and loss 0. Runs forward
+  /// passes of up to max(8, the workspace's batch) windows (the workspace may grow to 8).
   gpt_evaluation evaluate(std::span<const float> params, std::span<const uint8_t> text,
                           size_t max_windows, gpt_workspace& ws) const;
 
