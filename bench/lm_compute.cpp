@@ -10,8 +10,9 @@
 //   fwd_bwd    forward + backward alone
 //   forward    forward alone (gpt_model::loss)
 //   adamw      the optimizer step alone (as tokens/s of the step it belongs to)
-//   sgemm      only the matrix products of one step, the same shapes and calls (the
-//              bound: the step can be no faster than its sgemm calls)
+//   sgemm      only the step's sgemm calls, the same shapes (the bound: the step can be
+//              no faster than its sgemm calls; the causal products of the attention core
+//              that core/layer_attention.cpp writes out are not among them)
 // bench/lm_run.sh runs it alternately with bench/lm_pytorch.py and prints the ratios.
 //
 // Usage: lm_compute [--model SPEC] [--batch B] [--trials N] [--seconds S] [--json FILE]
@@ -88,8 +89,7 @@ struct gemm_replay {
     };
     for (size_t l = 0; l < cfg.layers; ++l) { // forward
       dense(false, true, n, c3, e);
-      heads(false, true, t, t, d);
-      heads(false, false, t, d, t);
+      heads(false, true, t, t, d); // scores; P V is written out (core/layer_attention.cpp)
       dense(false, true, n, e, e);
       dense(false, true, n, m, e);
       dense(false, true, n, e, m);
@@ -104,10 +104,7 @@ struct gemm_replay {
       dense(true, false, m, e, n);
       dense(false, false, n, e, e);
       dense(true, false, e, e, n);
-      heads(false, true, t, t, d);
-      heads(true, false, t, d, t);
-      heads(false, false, t, d, t);
-      heads(true, false, t, d, t);
+      heads(false, true, t, t, d); // dP; dV, dQ, dK are written out
       dense(false, false, n, e, c3);
       dense(true, false, c3, e, n);
     }

@@ -94,3 +94,35 @@ TEST_CASE("attention: float agrees with double") {
   for (size_t i = 0; i < out.size(); ++i)
     CHECK(out_f[i] == doctest::Approx(out[i]).epsilon(1e-5));
 }
+
+TEST_CASE("attention: the written-out causal products for head widths 32 and 64") {
+  // Head widths 32 and 64 take the register-blocked loops; others go through BLAS.
+  for (const attention_shape wide : {attention_shape{2, 5, 2, 64}, attention_shape{1, 4, 1, 64}}) {
+    CAPTURE(wide.channels / wide.heads);
+    const size_t n = wide.batch * wide.seq;
+    auto qkv = random_values(n * 3 * wide.channels, 7);
+    const auto r = random_values(n * wide.channels, 8);
+    std::vector<double> probs(wide.batch * wide.heads * wide.seq * wide.seq);
+    std::vector<double> out(n * wide.channels);
+    auto loss = [&] {
+      attention_forward(qkv.data(), wide, probs.data(), out.data());
+      return dot(out, r);
+    };
+    loss();
+    std::vector<double> dqkv(qkv.size()), scratch(wide.seq * wide.seq);
+    attention_backward(r.data(), qkv.data(), probs.data(), wide, dqkv.data(), scratch.data());
+    CHECK(max_relative_error(qkv, dqkv, loss) <= fd_tolerance);
+    // float takes the same loops
+    std::vector<float> qkv_f(qkv.begin(), qkv.end()), r_f(r.begin(), r.end());
+    std::vector<float> probs_f(probs.size()), out_f(out.size()), dqkv_f(dqkv.size()),
+        scratch_f(scratch.size());
+    attention_forward(qkv_f.data(), wide, probs_f.data(), out_f.data());
+    attention_backward(r_f.data(), qkv_f.data(), probs_f.data(), wide, dqkv_f.data(),
+                       scratch_f.data());
+    loss();
+    for (size_t i = 0; i < out.size(); ++i)
+      CHECK(out_f[i] == doctest::Approx(out[i]).epsilon(1e-4));
+    for (size_t i = 0; i < dqkv.size(); ++i)
+      CHECK(dqkv_f[i] == doctest::Approx(dqkv[i]).epsilon(1e-3).scale(1e-3));
+  }
+}
