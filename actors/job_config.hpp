@@ -34,6 +34,7 @@ inline float default_lr(optimizer_kind kind) {
     case optimizer_kind::sgd: return 0.1f;
     case optimizer_kind::momentum: return 0.02f;
     case optimizer_kind::adam: return 0.001f;
+    case optimizer_kind::adamw: return 0.001f;
   }
   return 0.001f;
 }

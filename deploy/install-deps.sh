@@ -17,6 +17,8 @@ packages=(
   openssl iproute2
   # data: Fashion-MNIST as IDX .gz files under /usr/share/datasets/fashion-mnist
   dataset-fashion-mnist
+  # data: the language model's default text corpus, /usr/share/games/fortunes
+  fortunes
   # the experiment driver and its plots (examples/run_experiment.py)
   python3 python3-matplotlib
 )
