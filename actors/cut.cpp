@@ -29,10 +29,14 @@ struct gather {
 };
 using gather_ptr = std::shared_ptr<gather>;
 
-/// Requests of a cut: short while the job is finishing (a stuck shard must not hold a
-/// stop up for long).
+/// How long a cut waits for a shard's hold and for its state: short once the job is
+/// finishing (a stuck shard must not hold a stop up for long).
 std::chrono::seconds hold_timeout(const supervisor_state& st) {
-  return st.phase == job_phase::training ? 10s : 5s;
+  return st.phase == job_phase::training ? 10s : 3s;
+}
+
+std::chrono::seconds cut_timeout(const supervisor_state& st) {
+  return st.phase == job_phase::training ? 30s : 3s;
 }
 
 void release_all(self_ptr self) {
@@ -195,7 +199,7 @@ void request_cut(self_ptr self, const gather_ptr& g) {
   g->left = st.shards.size();
   g->states.resize(st.shards.size());
   for (size_t j = 0; j < st.shards.size(); ++j) {
-    self->request(st.shards[j].primary, 30s, cut_atom_v, target)
+    self->request(st.shards[j].primary, cut_timeout(st), cut_atom_v, target)
       .then(
         [=](shard_state& s) {
           if (g->failed)
@@ -234,11 +238,11 @@ void take_best_effort(self_ptr self, const gather_ptr& g) {
       fallback(none);
       continue;
     }
-    self->request(primary, 5s, hold_atom_v)
+    self->request(primary, hold_timeout(st), hold_atom_v)
       .then(
         [=](std::vector<uint64_t>& clocks, const shard_stats& stats) {
           self->state.progress().note_stats(j, stats);
-          self->request(primary, 5s, cut_atom_v, std::move(clocks))
+          self->request(primary, cut_timeout(self->state), cut_atom_v, std::move(clocks))
             .then([=](shard_state& s) { best_effort_arrived(self, g, j, std::move(s), true); },
                   fallback);
         },

@@ -195,6 +195,7 @@ shard_actor::behavior_type shard_behavior(self_ptr self, shard_core core) {
   return {
     [=](pull_atom, const pull_request& pull) -> caf::result<param_slice> {
       catch_up(self);
+      self->state.core->observe(pull.worker, pull.clock);
       auto rp = self->make_response_promise<param_slice>();
       self->state.waiting.push_back({pull.worker, pull.clock, {}, rp});
       answer_ready(self);

@@ -18,8 +18,9 @@ using self_ptr = supervisor_pointer;
 
 namespace {
 
-/// How long workers get to end their step after a stop before they are ended.
-constexpr auto stop_grace = 5s;
+/// How long workers get to end their step after a stop before they are ended (a step takes
+/// milliseconds; a worker that has not ended by then waits for a shard that will not answer).
+constexpr auto stop_grace = 3s;
 
 void info(self_ptr self, const std::string& line) {
   caf::anon_send(self->state.args.runner, info_atom_v, line);
@@ -385,8 +386,9 @@ void maybe_cut(self_ptr self) {
     st.progress().end_training(st.now());
     st.phase = job_phase::final_cut;
     st.cutting = true;
-    // After two failed tries (or a shard that cannot come back), whatever each shard holds.
-    bool best_effort = st.final_cut_failures >= 2 || !st.shards_ready();
+    // Whatever each shard holds, without waiting for pushes in flight: after a failed try,
+    // with a shard that cannot come back, or when workers had to be ended (the job was stuck).
+    bool best_effort = st.final_cut_failures >= 1 || !st.shards_ready() || st.grace_over;
     take_cut(self, cut_kind{true, true, true, best_effort}, after_cut);
     return;
   }

@@ -39,6 +39,8 @@ void worker_down(self_ptr self, uint32_t slot, const caf::error& reason) {
   auto& st = self->state;
   auto& rec = st.workers[slot];
   node_gone_with(self, rec.node, reason);
+  if (rec.node >= 0 && !st.nodes[rec.node].alive && st.phase == job_phase::training)
+    shrink_for(self, static_cast<size_t>(rec.node)); // its node is lost: above the floor, retire
   forget_placed(self, rec.node, false);
   int home = rec.node;
   rec.node = -1;

@@ -82,6 +82,18 @@ std::string progress_line(const job_config& cfg, const progress_point& p) {
 std::string closing_lines(const job_config& cfg, const job_outcome& outcome) {
   const auto& r = *outcome.report;
   const auto& f = r.final_point;
+  if (r.final_params.empty()) {
+    // No final cut (training diverged, or nothing could be cut): say what is on disk.
+    return format("no final checkpoint; %s\n  %llu updates, %s samples in %.2f s of training; "
+                  "wall %.1f s\n",
+                  r.newest_checkpoint.empty()
+                    ? "this run wrote no checkpoint"
+                    : ("the newest checkpoint of this run is " + r.newest_checkpoint + " (update "
+                       + std::to_string(r.newest_checkpoint_updates) + ")")
+                        .c_str(),
+                  static_cast<unsigned long long>(r.updates), thousands(r.samples).c_str(),
+                  r.training_seconds, r.wall_seconds);
+  }
   std::string out = r.stopped_early ? "stopped: " : "done: ";
   if (cfg.dataset == dataset_kind::linreg)
     out += format("test mse %.6f, weights distance from least squares %.2e", f.test_mse,
@@ -101,6 +113,14 @@ std::string closing_lines(const job_config& cfg, const job_outcome& outcome) {
                 static_cast<unsigned long long>(r.restarts.at("worker")),
                 static_cast<unsigned long long>(r.restarts.at("shard")),
                 static_cast<unsigned long long>(r.restarts.at("checkpointer")));
+  if (!r.shards_from_restore_point.empty()) {
+    std::string which;
+    for (auto j : r.shards_from_restore_point)
+      which += (which.empty() ? "" : ", ") + std::to_string(j);
+    out += "  shard" + std::string(r.shards_from_restore_point.size() == 1 ? " " : "s ") + which
+           + " did not answer the final cut: the final parameters hold their newest checkpoint's "
+             "(or the start's) part there\n";
+  }
   auto failovers = r.failovers.at("shard");
   bool faults = failovers + r.restarts.at("worker") + r.restarts.at("shard")
                   + r.restarts.at("standby") + r.updates_lost > 0

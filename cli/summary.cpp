@@ -18,6 +18,19 @@ double weights_distance(const std::vector<float>& params, const std::vector<doub
   return norm > 0 ? std::sqrt(diff / norm) : std::sqrt(diff);
 }
 
+const char* outcome_name(const job_outcome& outcome) {
+  switch (outcome.failure) {
+    case job_failure::none: return outcome.report && outcome.report->stopped_early ? "stopped" : "finished";
+    case job_failure::usage: return "usage";
+    case job_failure::data: return "data";
+    case job_failure::checkpoint: return "checkpoint_failed";
+    case job_failure::runtime: return "failed";
+    case job_failure::budget: return "restart_budget_spent";
+    case job_failure::diverged: return "diverged";
+  }
+  return "failed";
+}
+
 std::string summary_json(const job_config& cfg, const job_outcome& outcome) {
   const auto& r = *outcome.report;
   const auto& f = r.final_point;
@@ -111,8 +124,16 @@ std::string summary_json(const job_config& cfg, const job_outcome& outcome) {
   w.key("train_samples").unsigned_integer(outcome.train_samples);
   w.key("seed").unsigned_integer(cfg.seed);
   w.key("checkpoint").string(r.checkpoint_path);
+  w.key("newest_checkpoint").string(r.newest_checkpoint);
+  w.key("newest_checkpoint_updates").unsigned_integer(r.newest_checkpoint_updates);
+  w.key("shards_from_restore_point").begin_array();
+  for (auto j : r.shards_from_restore_point)
+    w.unsigned_integer(j);
+  w.end_array();
   w.key("resumed_from").string(outcome.resumed_from);
   w.key("stopped_early").boolean(r.stopped_early);
+  w.key("outcome").string(outcome_name(outcome));
+  w.key("failure").string(outcome.failure == job_failure::none ? std::string{} : outcome.message);
   w.key("curve").begin_array();
   for (const auto& p : r.curve)
     write_progress_point(w, p, regression);

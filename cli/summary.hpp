@@ -13,7 +13,12 @@ namespace tether {
 /// least-squares solution ||learned - ls|| / ||ls||.
 double weights_distance(const std::vector<float>& params, const std::vector<double>& least_squares);
 
-/// The summary document (pretty-printed JSON).
+/// How the job ended, as the summary's "outcome" says: finished, stopped, diverged,
+/// restart_budget_spent, checkpoint_failed, failed (or usage, data before training).
+const char* outcome_name(const job_outcome& outcome);
+
+/// The summary document (pretty-printed JSON). Written for every job that started
+/// training, also one that failed: "outcome" and "failure" say how it ended.
 std::string summary_json(const job_config& cfg, const job_outcome& outcome);
 
 } // namespace tether

@@ -166,7 +166,7 @@ int train_command(const job_config& cfg, const cluster_config* cluster) {
   }
   if (outcome.report) {
     out.result_line(closing_lines(cfg, outcome));
-    if (!cfg.summary_path.empty() && !outcome.report->final_params.empty()) {
+    if (!cfg.summary_path.empty()) {
       if (auto st = write_file_atomically(cfg.summary_path, summary_json(cfg, outcome)); !st) {
         out.message(level::error, st.message());
         if (outcome.failure == job_failure::none)

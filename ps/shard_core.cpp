@@ -48,6 +48,7 @@ result<bool> shard_core::push(const push_request& push) {
                     + std::to_string(index_) + " [" + std::to_string(range_.begin) + ", "
                     + std::to_string(range_.end) + ")"};
   auto w = push.worker;
+  observe(w, push.clock);
   if (push.clock < applied_[w] || (in_round_[w] && push.clock == round_clock_)) {
     ++stats_.duplicates;
     return false;
@@ -147,6 +148,13 @@ uint64_t shard_core::min_live_clock() const {
     if (live_[w])
       low = std::min(low, applied_[w]);
   return low;
+}
+
+void shard_core::observe(uint32_t worker, uint64_t clock) {
+  if (worker < applied_.size() && live_[worker] && !in_round_[worker] && clock > applied_[worker]) {
+    applied_[worker] = clock;
+    complete_round_if_ready(); // it is no longer a member of an open round below its clock
+  }
 }
 
 bool shard_core::may_answer(uint32_t, uint64_t clock) const {

@@ -50,6 +50,12 @@ public:
   /// worker is errc::invalid_argument.
   result<bool> push(const push_request& push);
 
+  /// Worker w says it is at clock c (a pull or push of clock c): a live worker is never
+  /// behind what it says. Only after a restore (an older state, or clocks taken from
+  /// reports that lag) does this change anything: the worker was answered for c by an
+  /// earlier instance of this shard, and what that instance held beyond this state is lost.
+  void observe(uint32_t worker, uint64_t clock);
+
   /// Whether worker w, whose clock is c, may be given the parameters now.
   bool may_answer(uint32_t worker, uint64_t clock) const;
 

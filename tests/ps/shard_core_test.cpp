@@ -176,14 +176,33 @@ TEST_CASE("bsp: the gate answers clock c only once every live worker has reached
   CHECK(core.may_answer(0, 1));
 }
 
-TEST_CASE("bsp: a push of another clock than the open round's is refused, not mixed in") {
+TEST_CASE("bsp: a push ahead of the open round is not mixed in; it moves its worker on") {
+  // Worker 1 says it is at clock 3: an earlier instance of this shard (before a restore)
+  // answered it for clock 3. It is no member of round 0 any more; its push waits for
+  // round 3 (refused until then: the worker retries from a pull).
   shard_core core{0, {0, 1}, {0}, plain_sgd(1.0f), bsp(), 2};
   REQUIRE(core.push(push(0, 0, 0, {1}, 0)));
-  auto ahead = core.push(push(1, 3, 0, {1}, 0));
+  auto ahead = core.push(push(1, 3, 0, {2}, 0));
   CHECK_FALSE(ahead);
-  CHECK(core.version() == 0);
-  REQUIRE(core.push(push(1, 0, 0, {1}, 0)));
+  CHECK(core.version() == 1); // round 0 completed with worker 0 alone, unmixed
+  CHECK(core.slice().values == std::vector<float>{-1});
+  CHECK(core.applied_clocks() == std::vector<uint64_t>{1, 3});
+  CHECK_FALSE(core.may_answer(1, 3)); // until worker 0 reaches clock 3 too
+}
+
+TEST_CASE("bsp: pulls of restored clocks bring a restored shard up to the workers") {
+  // Restored from an old state (clocks 0) and told clocks that lag (2 and 3); the workers
+  // are really at 3: their pulls say so, and the round of clock 3 forms with both.
+  shard_core core{0, {0, 1}, {0}, plain_sgd(1.0f), bsp(), 2};
+  core.join(0, 2);
+  core.join(1, 3);
+  core.observe(0, 3);
+  core.observe(1, 3);
+  CHECK(core.may_answer(0, 3));
+  REQUIRE(core.push(push(0, 3, 0, {1}, 0)));
+  REQUIRE(core.push(push(1, 3, 0, {1}, 0)));
   CHECK(core.version() == 1);
+  CHECK(core.applied_clocks() == std::vector<uint64_t>{4, 4});
 }
 
 TEST_CASE("bsp: a worker that joins behind the others is brought up to the round") {
