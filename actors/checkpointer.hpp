@@ -1,6 +1,7 @@
 // The checkpointer actor: owns the checkpoint directory. Each `write` stores one
-// checkpoint atomically (messages/checkpoint_file.hpp: temp file, fsync, rename,
-// checksum inside) and then deletes all but the newest `keep`.
+// checkpoint atomically (messages/checkpoint_file.hpp: temp file, fsync, rename that
+// never replaces a file, checksum inside), answers with the path it was written to, and
+// then deletes all but the newest `keep`.
 // It runs detached (its own thread) because fsync blocks.
 #pragma once
 

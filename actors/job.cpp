@@ -107,7 +107,8 @@ job_outcome run_job(const job_config& cfg, const job_hooks& hooks,
   };
   use_single_threaded_blas();
   job_outcome out;
-  auto prepared = prepare_job(cfg, note);
+  // A coordinator's workers run on its nodes: its own memory holds the shards' copies only.
+  auto prepared = prepare_job(cfg, note, cluster ? std::optional<uint32_t>{0} : std::nullopt);
   if (auto* err = std::get_if<setup_error>(&prepared)) {
     out.failure = err->kind;
     out.message = err->message;

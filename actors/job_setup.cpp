@@ -3,6 +3,7 @@
 #include "actors/compute_backend.hpp"
 
 #include "core/csv_dataset.hpp"
+#include "core/training_memory.hpp"
 #include "messages/checkpoint_file.hpp"
 
 #include <algorithm>
@@ -44,6 +45,41 @@ status set_aside_earlier_run(const std::string& dir, const std::function<void(co
   note("moved " + std::to_string(old.size()) + " checkpoint(s) of an earlier run to "
        + aside.string() + " (pass --resume to continue a run instead)");
   return status::ok();
+}
+
+/// The sizes a stack of dense layers (mlp, softmax, linear: every model of core/model.hpp)
+/// needs, from its completed spec, saturating instead of wrapping: a spec's sizes are
+/// user input.
+training_shape dense_stack_shape(const model_spec& spec) {
+  training_shape shape;
+  for (size_t l = 0; l + 1 < spec.sizes.size(); ++l) {
+    uint64_t in = spec.sizes[l], out = spec.sizes[l + 1];
+    shape.params = saturating_add(shape.params, saturating_mul(saturating_add(in, 1), out));
+    shape.activation_floats_per_sample = saturating_add(shape.activation_floats_per_sample, out);
+  }
+  return shape;
+}
+
+/// Resuming under another consistency model is refused when the two count updates
+/// differently: under bsp one update is a clock of every worker (averaged), under async
+/// and ssp one update is one worker's gradient. The checkpoint's update count, the
+/// workers' clocks and the file name of the next checkpoint would disagree (found
+/// resuming an async checkpoint with --consistency=bsp: the update count stood still).
+/// async <-> ssp (and any --staleness) count alike and are allowed.
+std::string consistency_change_problem(const std::string& in_checkpoint, consistency_model asked,
+                                       const std::string& path) {
+  const std::string now = to_string(asked);
+  if (in_checkpoint.empty() || in_checkpoint == now)
+    return {};
+  if (in_checkpoint != "bsp" && now != "bsp")
+    return {};
+  return "cannot resume: checkpoint " + path + " was trained with --consistency=" + in_checkpoint +
+         ", and this job asks for --consistency=" + now +
+         "; bsp counts an update per clock of all workers, async and ssp one per gradient, so "
+         "the two cannot continue each other's count. Resume with --consistency=" +
+         in_checkpoint +
+         ", or start a new run in another --checkpoint-dir (tether export "
+         "takes the weights out of the checkpoint)";
 }
 
 } // namespace
@@ -114,8 +150,8 @@ std::variant<train_test, setup_error> load_job_data(const job_config& cfg) {
   return data;
 }
 
-std::variant<std::shared_ptr<const job_plan>, setup_error> plan_job(const job_config& cfg,
-                                                                     train_test data) {
+std::variant<std::shared_ptr<const job_plan>, setup_error>
+plan_job(const job_config& cfg, train_test data, std::optional<uint32_t> workers_here) {
   const auto& train = *data.train;
   auto spec = parse_model_spec(cfg.model);
   if (!spec)
@@ -123,6 +159,13 @@ std::variant<std::shared_ptr<const job_plan>, setup_error> plan_job(const job_co
   auto completed = complete_spec(*spec, train.features, train.classes);
   if (!completed)
     return fail(kind_of_data_error(completed.error()), completed.error().message());
+  // Before anything of the model is allocated: does it fit at all?
+  auto shape = dense_stack_shape(*completed);
+  shape.optimizer_slots = static_cast<uint32_t>(optimizer_slot_count(cfg.optimizer.kind));
+  shape.workers = workers_here.value_or(cfg.workers);
+  shape.batch = cfg.batch;
+  if (auto st = check_training_memory(completed->to_string(), shape, process_memory_ceiling()); !st)
+    return fail(job_failure::usage, st.message());
   auto net = model::make(*completed);
   if (!net)
     return fail(job_failure::usage, net.error().message());
@@ -162,7 +205,8 @@ std::variant<std::shared_ptr<const job_plan>, setup_error> plan_job(const job_co
 }
 
 std::variant<job_start, setup_error>
-prepare_job(const job_config& cfg, const std::function<void(const std::string&)>& note) {
+prepare_job(const job_config& cfg, const std::function<void(const std::string&)>& note,
+            std::optional<uint32_t> workers_here) {
   job_start js;
   auto data = load_job_data(cfg);
   if (auto* err = std::get_if<setup_error>(&data))
@@ -174,7 +218,7 @@ prepare_job(const job_config& cfg, const std::function<void(const std::string&)>
       return fail(job_failure::data, ls.error().message());
     js.least_squares = *ls;
   }
-  auto planned = plan_job(cfg, loaded_data);
+  auto planned = plan_job(cfg, loaded_data, workers_here);
   if (auto* err = std::get_if<setup_error>(&planned))
     return *err;
   js.plan = std::get<std::shared_ptr<const job_plan>>(planned);
@@ -211,8 +255,11 @@ prepare_job(const job_config& cfg, const std::function<void(const std::string&)>
   if (!loaded)
     return fail(job_failure::checkpoint, "cannot resume: " + loaded.error().message());
   for (const auto& skipped : loaded->skipped)
-    note("skipping corrupt checkpoint " + skipped);
+    note("skipping a corrupt or unreadable checkpoint " + skipped);
   const auto& ck = loaded->data;
+  if (auto why = consistency_change_problem(ck.consistency, cfg.consistency.model, loaded->path);
+      !why.empty())
+    return fail(job_failure::usage, why);
   if (ck.layout_fingerprint != layout.fingerprint() || ck.total_params != layout.total)
     return fail(job_failure::checkpoint,
                 "cannot resume: checkpoint " + loaded->path + " holds model " + ck.model

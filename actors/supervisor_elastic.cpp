@@ -171,7 +171,7 @@ void node_joined(self_ptr self, const caf::actor& agent, const node_hello& hello
   bool rejoin = std::any_of(st.nodes.begin(), st.nodes.end(), [&](const node_record& n) {
     return !n.alive && n.hello.name == hello.name;
   });
-  st.nodes.push_back({agent, hello, true, false, 0, 0});
+  st.nodes.push_back({agent, hello, true, false, 0, 0, {}});
   self->monitor(agent);
   if (!st.started || st.phase != job_phase::training)
     return;

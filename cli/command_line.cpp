@@ -2,6 +2,7 @@
 // option table itself lives in cli/options.cpp.
 #include "cli/config_file.hpp"
 #include "cli/options.hpp"
+#include "cli/output_paths.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -193,6 +194,9 @@ result<parsed_command> parse_train(int argc, const char* const* argv, int first)
   if (given.count("optimizer") != 0 && given.count("lr") == 0)
     cfg.optimizer.lr = default_lr(cfg.optimizer.kind);
   if (auto st = check_csv_options(cfg); !st)
+    return st;
+  // No output over an input, over another output or among the checkpoints.
+  if (auto st = check_job_paths(cfg, config_path.value_or("")); !st)
     return st;
   cfg.effective_options = effective_options_text(cfg);
   return out;

@@ -2,18 +2,14 @@
 // cli/config_file.hpp; applying the settings is parse_command_line's (cli/command_line.cpp).
 #include "cli/config_file.hpp"
 
+#include "core/file_input.hpp"
 #include "core/text.hpp"
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string_view>
 
 namespace tether {
 
 namespace {
-
-namespace fs = std::filesystem;
 
 status bad(std::string message) {
   return status{errc::invalid_argument, std::move(message)};
@@ -61,13 +57,14 @@ result<std::vector<config_setting>> parse_config_text(const std::string& text,
     auto name = trim(line.substr(0, eq));
     if (name.empty() ||
         (eq == std::string_view::npos && name.find_first_of(" \t") != std::string_view::npos))
-      return bad(where + "expected name = value, found \"" + std::string(line) + "\"");
+      return bad(where + "expected name = value, found \"" + printable(line.substr(0, 80)) +
+                 (line.size() > 80 ? "...\"" : "\""));
     if (name == "config")
       return bad(where + "config cannot be set inside a config file");
     const option_spec* row = find_train_option(name);
     if (row == nullptr) {
       auto hint = did_you_mean(name, option_names(), "");
-      return bad(where + "unknown option \"" + std::string(name) + "\"" +
+      return bad(where + "unknown option \"" + printable(name.substr(0, 80)) + "\"" +
                  (hint.empty() ? std::string("; see tether train --help") : hint));
     }
     config_setting setting;
@@ -86,22 +83,18 @@ result<std::vector<config_setting>> parse_config_text(const std::string& text,
 }
 
 result<std::vector<config_setting>> read_config_file(const std::string& path) {
-  std::error_code ec;
   if (path.empty())
     return bad("--config=: expected the path of a config file, not an empty value");
-  if (!fs::exists(path, ec))
-    return bad("--config=" + path + ": the config file \"" + path + "\" does not exist");
-  if (fs::is_directory(path, ec))
-    return bad("--config=" + path + ": \"" + path +
-               "\" is a directory; give a file of name = value lines");
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return bad("--config=" + path + ": cannot open \"" + path + "\" for reading");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad())
-    return bad("--config=" + path + ": cannot read \"" + path + "\"");
-  return parse_config_text(text.str(), path);
+  // Bounded in size and time: --config=/dev/zero or a FIFO nobody writes to ends here
+  // with a message instead of filling memory or waiting for ever.
+  auto text = read_small_file(path, max_config_bytes, max_config_wait,
+                              "--config=" + path + ": the config file");
+  if (!text) {
+    if (text.error().code() == errc::not_found)
+      return bad(text.error().message());
+    return bad(text.error().message() + "; give a file of name = value lines");
+  }
+  return parse_config_text(*text, path);
 }
 
 } // namespace tether

@@ -24,6 +24,8 @@
 #include "cli/options.hpp"
 #include "core/status.hpp"
 
+#include <chrono>
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -40,7 +42,14 @@ struct config_setting {
 result<std::vector<config_setting>> parse_config_text(const std::string& text,
                                                       const std::string& path);
 
-/// Reads and parses the file at `path`; a missing or unreadable file is an error naming it.
+/// The largest config file read (1 MiB: thousands of lines), and how long a FIFO or a
+/// device (/dev/stdin, a process substitution) may take to deliver the whole file.
+inline constexpr size_t max_config_bytes = size_t{1} << 20;
+inline constexpr std::chrono::milliseconds max_config_wait{10000};
+
+/// Reads and parses the file at `path`; a missing or unreadable file, a directory, a
+/// file over max_config_bytes (/dev/zero: at once) or one that does not end within
+/// max_config_wait is an error naming it.
 result<std::vector<config_setting>> read_config_file(const std::string& path);
 
 /// "FILE:LINE", the prefix of every message about a setting of the file.

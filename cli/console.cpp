@@ -1,5 +1,7 @@
 #include "cli/console.hpp"
 
+#include "cli/output_paths.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -49,10 +51,10 @@ std::string strip_newline(std::string text) {
 result<std::unique_ptr<console>> console::open(const job_config& cfg) {
   std::FILE* log = nullptr;
   if (!cfg.log_file.empty()) {
-    log = std::fopen(cfg.log_file.c_str(), "a");
-    if (log == nullptr)
-      return status{errc::io_error, "--log-file=" + cfg.log_file + ": cannot open for appending: "
-                                      + std::strerror(errno)};
+    auto opened = open_for_append({"--log-file", cfg.log_file}); // never blocks on a FIFO
+    if (!opened)
+      return opened.error();
+    log = *opened;
   }
   return std::unique_ptr<console>(new console(cfg, log));
 }

@@ -2,6 +2,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/json.hpp"
+#include "cli/output_paths.hpp"
 #include "cli/weights_export.hpp"
 #include "messages/checkpoint_file.hpp"
 
@@ -133,6 +134,21 @@ int export_command(int argc, const char* const* argv, std::ostream& out, std::os
     return fail(err, exit_usage, "--out=FILE is required; see tether export --help");
   const std::string source = opts["checkpoint"];
   const std::string out_path = opts["out"];
+  // Never over its own input: not the checkpoint read (by any path or link), not any
+  // checkpoint of its directory, not a checkpoint's name there. First, so that
+  // --out=X --checkpoint=X gets this message whatever else is wrong.
+  std::error_code ec;
+  const bool from_dir = fs::is_directory(source, ec);
+  const named_path out_named{"--out", out_path};
+  std::vector<named_path> inputs{{"--checkpoint", source}};
+  for (auto& file : list_checkpoints(from_dir ? source : std::string()))
+    inputs.push_back({"--checkpoint", file});
+  auto dir = from_dir ? source : fs::path(source).parent_path().string();
+  for (auto st : {check_not_an_input(out_named, inputs),
+                  check_outside_checkpoints(out_named, dir.empty() ? "." : dir),
+                  check_replaceable(out_named)})
+    if (!st)
+      return fail(err, exit_usage, st.message());
   std::string format_text = opts.count("format") ? opts["format"] : "";
   if (format_text.empty()) {
     auto ext = fs::path(out_path).extension().string();
@@ -150,17 +166,16 @@ int export_command(int argc, const char* const* argv, std::ostream& out, std::os
     return fail(err, exit_usage, st.message());
 
   // The checkpoint: one file, or the newest good one of a directory.
-  std::error_code ec;
   std::string path;
   checkpoint_data data;
-  if (source.empty() || !fs::exists(source, ec))
+  if (source.empty() || !fs::exists(fs::symlink_status(source, ec)))
     return fail(err, exit_checkpoint, "--checkpoint=" + source + ": no such directory or file");
-  if (fs::is_directory(source, ec)) {
+  if (from_dir) {
     auto loaded = load_newest_good(source);
     if (!loaded)
       return fail(err, exit_checkpoint, loaded.error().message());
     for (auto& skipped : loaded->skipped)
-      err << "tether export: skipped a checkpoint that does not verify: " << skipped << "\n";
+      err << "tether export: skipped " << skipped << "\n";
     path = loaded->path;
     data = std::move(loaded->data);
   } else {
@@ -183,8 +198,9 @@ int export_command(int argc, const char* const* argv, std::ostream& out, std::os
                                         {"updates", std::to_string(data.updates)}});
   if (!bytes)
     return fail(err, exit_usage, bytes.error().message());
+  // A file named by an option that cannot be written: exit code 2, as for every such path.
   if (auto st = write_file_atomically(out_path, *bytes); !st)
-    return fail(err, exit_checkpoint, st.message());
+    return fail(err, exit_usage, st.message());
   out << "exported " << layout->tensors.size() << " tensors (" << layout->total
       << " float32 parameters) of " << data.model << " from " << path << " (" << data.updates
       << " updates) to " << out_path << " (" << to_string(*format) << ", " << bytes->size()

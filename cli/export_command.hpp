@@ -7,6 +7,8 @@
 // Each command takes argv with argv[0] being the subcommand's name ("export"), returns
 // the process exit code (cli/exit_codes.hpp: 2 usage, 4 checkpoint) and writes its
 // messages to `out` and `err`. On any failure no output file is created or changed.
+// --out is never an input: not the checkpoint read (by any path or link), not another
+// checkpoint of its directory, not a checkpoint's name there (cli/output_paths.hpp).
 #pragma once
 
 #include "core/status.hpp"

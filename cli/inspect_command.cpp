@@ -1,5 +1,7 @@
 #include "cli/inspect_command.hpp"
 
+#include "core/text.hpp"
+
 #include "cli/exit_codes.hpp"
 #include "cli/export_command.hpp"
 #include "cli/json.hpp"
@@ -75,10 +77,10 @@ void print_text(std::ostream& out, const inspected& item, bool newest) {
   out << "  updates:      " << d.updates << "\n";
   out << "  created:      " << utc_time(d.created_unix_ms) << " (" << d.created_unix_ms
       << " ms since 1970)\n";
-  out << "  model:        " << d.model << " (" << d.total_params << " parameters, layout "
-      << hex64(d.layout_fingerprint) << ")\n";
-  out << "  optimizer:    " << d.optimizer << "\n";
-  out << "  consistency:  " << d.consistency << "\n";
+  out << "  model:        " << printable(d.model) << " (" << d.total_params
+      << " parameters, layout " << hex64(d.layout_fingerprint) << ")\n";
+  out << "  optimizer:    " << printable(d.optimizer) << "\n";
+  out << "  consistency:  " << printable(d.consistency) << "\n";
   out << "  seed:         " << d.seed << "\n";
   out << "  shards:       " << d.shards.size() << "\n";
   out << "    " << pad("index", 7) << pad("range", 24) << pad("version", 12)
@@ -109,7 +111,7 @@ void print_text(std::ostream& out, const inspected& item, bool newest) {
     if (end == std::string::npos)
       end = d.config.size();
     if (end > begin)
-      out << "    " << d.config.substr(begin, end - begin) << "\n";
+      out << "    " << printable(std::string_view(d.config).substr(begin, end - begin)) << "\n";
     begin = end + 1;
   }
   if (d.config.empty())
@@ -205,13 +207,18 @@ int inspect_command(int argc, const char* const* argv, std::ostream& out, std::o
   const bool as_json = opts.count("json") && opts["json"] == "true";
 
   std::error_code ec;
-  if (source.empty() || !fs::exists(source, ec))
+  if (source.empty() || !fs::exists(fs::symlink_status(source, ec)))
     return fail(err, exit_checkpoint, "--checkpoint=" + source + ": no such directory or file");
   std::vector<std::string> paths;
-  if (fs::is_directory(source, ec))
-    paths = list_checkpoints(source);
-  else
-    paths.push_back(source);
+  if (fs::is_directory(source, ec)) {
+    // Only regular files are read: a FIFO named like a checkpoint would block open().
+    auto listing = scan_checkpoints(source);
+    for (auto& skipped : listing.skipped)
+      err << "tether inspect: skipped " << skipped << "\n";
+    paths = std::move(listing.files);
+  } else {
+    paths.push_back(source); // read_checkpoint refuses what is not a regular file
+  }
   if (paths.empty())
     return fail(err, exit_checkpoint, "no checkpoint (ckpt-*.tether) in " + source);
 

@@ -1,6 +1,7 @@
 #include "cli/metrics_log.hpp"
 
 #include "cli/json.hpp"
+#include "cli/output_paths.hpp"
 #include "cli/status_json.hpp"
 
 #include <cerrno>
@@ -20,12 +21,10 @@ std::string metrics_log_line(const progress_point& point, double unix_time) {
 }
 
 result<std::unique_ptr<metrics_log>> metrics_log::open(const std::string& path, bool sync) {
-  std::FILE* file = std::fopen(path.c_str(), "a");
-  if (file == nullptr)
-    return status(errc::io_error, "--metrics-log=" + path +
-                                      ": cannot open for appending: " + std::strerror(errno) +
-                                      " (does the directory exist and is it writable?)");
-  return std::unique_ptr<metrics_log>(new metrics_log(file, path, sync));
+  auto file = open_for_append({"--metrics-log", path}); // never blocks on a FIFO
+  if (!file)
+    return file.error();
+  return std::unique_ptr<metrics_log>(new metrics_log(*file, path, sync));
 }
 
 metrics_log::~metrics_log() {

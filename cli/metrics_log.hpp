@@ -4,8 +4,10 @@
 // appended to, never truncated: a resumed job continues the same log.
 //
 // Thread: one owner (train_command calls append() from the on_point hook, main thread).
-// Failure: open() and append() return a status (errc::io_error) naming the file and the
-// reason; after a failed append the log stays usable for the next point.
+// Failure: open() returns errc::invalid_argument (exit code 2: the path cannot be used; a
+// FIFO nobody reads is refused, never waited on: cli/output_paths.hpp), append()
+// errc::io_error; both name the file and the reason. After a failed append the log stays
+// usable for the next point.
 #pragma once
 
 #include "actors/report.hpp"

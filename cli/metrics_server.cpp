@@ -1,5 +1,6 @@
 #include "cli/metrics_server.hpp"
 
+#include "core/file_input.hpp"
 #include "core/text.hpp"
 
 #include "cli/prometheus_text.hpp"
@@ -14,10 +15,9 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
-#include <fstream>
+#include <list>
 #include <mutex>
 #include <optional>
-#include <sstream>
 #include <thread>
 
 namespace tether {
@@ -29,8 +29,12 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-constexpr auto idle_timeout = std::chrono::seconds(30);
-constexpr size_t max_connections = 64;
+// Limits (metrics_limits; docs/cli.md and docs/deploy.md, "Security"): a request must
+// arrive whole within request_deadline of the start of its wait (a keep-alive connection:
+// of the previous response); a response must be taken within write_deadline. At
+// max_connections, a new connection closes the connection that has waited longest for
+// its request (a partial request or an idle keep-alive), so clients that hold requests
+// open cannot lock out a scrape; one that is being answered is never closed.
 constexpr size_t max_request_bytes = 16 * 1024;
 
 status bad_address(const std::string& text, const std::string& why) {
@@ -105,12 +109,11 @@ status check_metrics_address(const std::string& host_port, bool has_token) {
 }
 
 result<std::string> read_metrics_token(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return status(errc::io_error, "--metrics-token=" + path + ": cannot read the token file");
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string token(trim(text.str(), " \t\r\n\f\v"));
+  auto text = read_small_file(path, max_token_file_bytes, std::chrono::seconds(10),
+                              "--metrics-token=" + path + ": the token file");
+  if (!text)
+    return status(errc::io_error, text.error().message());
+  std::string token(trim(*text, " \t\r\n\f\v"));
   if (token.empty())
     return status(errc::invalid_argument, "--metrics-token=" + path +
                                               ": the file is empty; write a secret into it, "
@@ -123,13 +126,19 @@ result<std::string> read_metrics_token(const std::string& path) {
 // The server: one io_context, run by one thread; an accept loop; one session per
 // connection, reading requests (keep-alive) until the peer closes or idle_timeout.
 
+class metrics_session;
+
 struct metrics_server::impl {
   // Declared before io: sessions still pending in io are destroyed with it and count down.
   std::atomic<size_t> connections{0};
+  /// Sessions waiting for (the rest of) a request, longest-waiting first. Only the
+  /// server thread touches it.
+  std::list<std::weak_ptr<metrics_session>> waiting;
   net::io_context io{1};
   tcp::acceptor acceptor{io};
   net::steady_timer retry{io};
   std::string token;
+  metrics_limits limits;
   std::string host;
   uint16_t port = 0;
   std::thread thread;
@@ -143,56 +152,103 @@ struct metrics_server::impl {
   }
 
   void accept();
+  /// Closes the session that has waited longest for its request; false if none waits.
+  bool evict_longest_waiting();
   http::response<http::string_body> respond(const http::request<http::string_body>& req);
 };
 
-namespace {
-
-class session : public std::enable_shared_from_this<session> {
+/// One connection: read a request (keep-alive: the next one), answer it, repeat. Lives
+/// as long as an asynchronous operation holds it; runs on the server thread only.
+class metrics_session : public std::enable_shared_from_this<metrics_session> {
 public:
-  session(tcp::socket socket, metrics_server::impl& server)
+  metrics_session(tcp::socket socket, metrics_server::impl& server)
       : stream_(std::move(socket)), server_(server) {
     ++server_.connections;
   }
-  ~session() { --server_.connections; }
+  ~metrics_session() {
+    leave_waiting();
+    --server_.connections;
+  }
 
   void read() {
     parser_.emplace();
     parser_->header_limit(max_request_bytes);
     parser_->body_limit(max_request_bytes);
-    stream_.expires_after(idle_timeout);
+    stream_.expires_after(
+        server_.limits.request_deadline); // the whole request, however it trickles in
+    server_.waiting.push_back(weak_from_this());
+    waiting_at_ = std::prev(server_.waiting.end());
+    waiting_ = true;
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
   }
 
+  /// Closes the connection; its pending read ends with operation_aborted.
+  void evict() {
+    leave_waiting();
+    beast::error_code ignored;
+    stream_.socket().close(ignored);
+  }
+
 private:
+  void leave_waiting() {
+    if (waiting_) {
+      server_.waiting.erase(waiting_at_);
+      waiting_ = false;
+    }
+  }
+
   void on_read(beast::error_code ec) {
-    if (ec) { // closed, timed out, or not HTTP: drop the connection
+    leave_waiting();
+    if (ec) { // closed, timed out, evicted, or not HTTP: drop the connection
       beast::error_code ignored;
       stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
       return;
     }
-    response_ = server_.respond(parser_->get());
-    http::async_write(stream_, response_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        if (ec || !self->response_.keep_alive()) {
-                          beast::error_code ignored;
-                          self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-                          return;
-                        }
-                        self->read();
-                      });
+    const auto& req = parser_->get();
+    response_ = server_.respond(req);
+    stream_.expires_after(server_.limits.write_deadline);
+    auto done = [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec || !self->response_.keep_alive()) {
+        beast::error_code ignored;
+        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        return;
+      }
+      self->read();
+    };
+    if (req.method() == http::verb::head) {
+      // The headers of the GET, Content-Length included, and no body (RFC 9110, 9.3.2):
+      // a keep-alive client must not read body bytes as its next response.
+      head_.base() = response_.base();
+      http::async_write(stream_, head_, std::move(done));
+    } else {
+      http::async_write(stream_, response_, std::move(done));
+    }
   }
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
+  http::response<http::empty_body> head_;
   metrics_server::impl& server_;
+  std::list<std::weak_ptr<metrics_session>>::iterator waiting_at_;
+  bool waiting_ = false;
 };
 
-} // namespace
+bool metrics_server::impl::evict_longest_waiting() {
+  while (!waiting.empty()) {
+    auto oldest = waiting.front().lock();
+    if (!oldest) {
+      waiting.pop_front();
+      continue;
+    }
+    oldest->evict();
+    return true;
+  }
+  return false;
+}
 
 void metrics_server::impl::accept() {
   acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
@@ -206,8 +262,10 @@ void metrics_server::impl::accept() {
       });
       return;
     }
-    if (connections.load() < max_connections)
-      std::make_shared<session>(std::move(socket), *this)->read();
+    // At the cap, the connection that has waited longest for its request makes room;
+    // when every connection is being answered, the new one is closed at once.
+    if (connections.load() < limits.max_connections || evict_longest_waiting())
+      std::make_shared<metrics_session>(std::move(socket), *this)->read();
     accept();
   });
 }
@@ -249,9 +307,9 @@ metrics_server::impl::respond(const http::request<http::string_body>& req) {
   bool known = target == "/" || target == "/metrics" || target == "/status";
   if (!known) {
     plain(http::status::not_found, "404 not found: try /, /status or /metrics\n");
-  } else if (req.method() != http::verb::get) {
-    plain(http::status::method_not_allowed, "405 method not allowed: only GET\n");
-    res.set(http::field::allow, "GET");
+  } else if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    plain(http::status::method_not_allowed, "405 method not allowed: only GET and HEAD\n");
+    res.set(http::field::allow, "GET, HEAD");
   } else {
     auto status = snapshot();
     res.result(http::status::ok);
@@ -276,13 +334,14 @@ metrics_server::impl::respond(const http::request<http::string_body>& req) {
 
 metrics_server::metrics_server(std::unique_ptr<impl> impl) : impl_(std::move(impl)) {}
 
-result<std::unique_ptr<metrics_server>> metrics_server::start(const std::string& host_port,
-                                                              std::string token) {
+result<std::unique_ptr<metrics_server>>
+metrics_server::start(const std::string& host_port, std::string token, metrics_limits limits) {
   if (auto ok = check_metrics_address(host_port, !token.empty()); !ok)
     return ok;
   auto addr = *parse_metrics_address(host_port);
   auto server = std::make_unique<impl>();
   server->token = std::move(token);
+  server->limits = limits;
   server->host = addr.host;
 
   boost::system::error_code ec;

@@ -4,7 +4,14 @@
 //   GET /metrics  Prometheus text format 0.0.4 (cli/prometheus_text.hpp)
 //   GET /status   JSON (cli/status_json.hpp)
 //   GET /         the status page (cli/status_page.hpp), which polls /status
-//   other paths 404, other methods 405 (Allow: GET)
+//   HEAD          the headers of the GET (Content-Length too), no body
+//   other paths 404, other methods 405 (Allow: GET, HEAD)
+//
+// Limits, against clients that hold requests open (docs/deploy.md, "Security"): at most
+// max_metrics_connections at once; a request must arrive whole within 10 s (a keep-alive
+// connection: of the previous response) and a response be taken within 10 s; a header
+// or body over 16 KiB ends the connection. At the cap, a new connection closes the one
+// that has waited longest for its request, so partial requests cannot lock a scrape out.
 //
 // With a token, every request must carry `Authorization: Bearer <token>`, else 401.
 // Without one, the server only listens on loopback (check_metrics_address).
@@ -18,6 +25,8 @@
 #include "actors/job_status.hpp"
 #include "core/status.hpp"
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -39,8 +48,20 @@ result<metrics_address> parse_metrics_address(const std::string& host_port);
 status check_metrics_address(const std::string& host_port, bool has_token);
 
 /// --metrics-token=FILE: the token is the file's content without surrounding whitespace.
-/// errc::io_error if unreadable, errc::invalid_argument if empty.
+/// errc::io_error if unreadable (missing, a directory, over max_token_file_bytes, a
+/// FIFO that does not end within 10 s), errc::invalid_argument if empty.
+inline constexpr size_t max_token_file_bytes = 64 * 1024;
 result<std::string> read_metrics_token(const std::string& path);
+
+/// Connections served at once (the server's file descriptors).
+inline constexpr size_t max_metrics_connections = 64;
+
+/// The server's limits (see the top of this file); tests shorten the deadlines.
+struct metrics_limits {
+  std::chrono::milliseconds request_deadline{10000}; ///< a whole request, from its wait
+  std::chrono::milliseconds write_deadline{10000};   ///< a whole response
+  size_t max_connections = max_metrics_connections;
+};
 
 class metrics_server {
 public:
@@ -48,8 +69,8 @@ public:
   /// `token` empty: no authentication. Errors name the address and what to do: a bad
   /// address (errc::invalid_argument), a port in use or an address not of this machine
   /// (errc::io_error).
-  static result<std::unique_ptr<metrics_server>> start(const std::string& host_port,
-                                                       std::string token);
+  static result<std::unique_ptr<metrics_server>>
+  start(const std::string& host_port, std::string token, metrics_limits limits = {});
 
   ~metrics_server();
   metrics_server(const metrics_server&) = delete;

@@ -45,7 +45,7 @@ std::string host_name() {
 
 /// The job's plan from the ticket's options and this machine's data (actors/job_plan.hpp).
 result<std::shared_ptr<const job_plan>> make_plan(const node_ticket& ticket,
-                                                  const std::string& data_dir) {
+                                                  const std::string& data_dir, uint32_t cores) {
   auto settings = parse_config_text(ticket.options, "the coordinator's options");
   if (!settings)
     return settings.error();
@@ -62,7 +62,7 @@ result<std::shared_ptr<const job_plan>> make_plan(const node_ticket& ticket,
     return status{errc::io_error, err->message};
   auto train_only = std::get<train_test>(data);
   train_only.test = nullptr; // a node does not evaluate
-  auto plan = plan_job(config, train_only);
+  auto plan = plan_job(config, train_only, cores); // at most one worker a core here
   if (auto* err = std::get_if<setup_error>(&plan))
     return status{err->kind == job_failure::usage ? errc::invalid_argument : errc::io_error,
                   err->message};
@@ -149,7 +149,9 @@ int node_command(int argc, const char* const* argv) {
   node_agent_args args;
   args.registrar = registrar;
   args.hello = hello;
-  args.make_plan = [data_dir = a.data_dir](const node_ticket& t) { return make_plan(t, data_dir); };
+  args.make_plan = [data_dir = a.data_dir, cores = a.cores](const node_ticket& t) {
+    return make_plan(t, data_dir, cores);
+  };
   args.note = [name](const std::string& line) { say(name, line); };
   args.outcome = std::make_shared<node_outcome>();
   auto outcome = args.outcome;

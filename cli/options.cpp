@@ -21,6 +21,13 @@ constexpr uint32_t kLinregBatch = 32;
 constexpr const char* kLinregModel = "linear";
 constexpr optimizer_kind kLinregOptimizer = optimizer_kind::sgd;
 
+// Bounds of values that become durations: beyond them a conversion to a clock's integer
+// ticks overflows (found with --straggler=0:1e300 and --request-timeout=1e30, which were
+// silently ignored or made every request time out at once).
+constexpr double kMaxSeconds = 1e6;          // --restart-window, --request-timeout: 11.6 days
+constexpr double kMinRequestTimeout = 0.001; // 1 ms: below, a request times out as it is sent
+constexpr double kMaxSlowdown = 1000;        // --straggler factor, --step-jitter
+
 job_config linreg_defaults() {
   job_config cfg;
   cfg.dataset = dataset_kind::linreg;
@@ -52,13 +59,15 @@ std::string render_number(T value) {
   return std::string(buf, shortest.ptr);
 }
 
-/// A finite number (no nan, inf, hex or garbage) that is > lo (or >= lo if inclusive)
-/// and stays finite as a T.
+/// A finite number (no nan, inf, hex or garbage) that is > lo (or >= lo if inclusive),
+/// at most hi, and stays finite as a T.
 template <class T>
-result<T> parse_real(const std::string& text, double lo, bool inclusive) {
+result<T> parse_real(const std::string& text, double lo, bool inclusive,
+                     double hi = std::numeric_limits<double>::infinity()) {
   auto expected = [&] {
     return bad(std::string("expected a finite number ") +
-               (inclusive ? "of at least " : "greater than ") + render_number(lo));
+               (inclusive ? "of at least " : "greater than ") + render_number(lo) +
+               (std::isfinite(hi) ? " and at most " + render_number(hi) : std::string()));
   };
   double value = 0;
   const char* last = text.data() + text.size();
@@ -68,7 +77,7 @@ result<T> parse_real(const std::string& text, double lo, bool inclusive) {
   if (std::abs(value) > static_cast<double>(std::numeric_limits<T>::max()))
     return expected();
   auto narrowed = static_cast<T>(value);
-  if (!std::isfinite(narrowed) || (inclusive ? narrowed < lo : narrowed <= lo))
+  if (!std::isfinite(narrowed) || (inclusive ? narrowed < lo : narrowed <= lo) || value > hi)
     return expected();
   return narrowed;
 }
@@ -98,12 +107,13 @@ option_spec whole_option(std::string_view name, std::string_view placeholder, st
 
 template <class Field>
 option_spec real_option(std::string_view name, std::string_view placeholder, std::string_view help,
-                        Field field, double lo, bool inclusive) {
+                        Field field, double lo, bool inclusive,
+                        double hi = std::numeric_limits<double>::infinity()) {
   using value_type = std::remove_cvref_t<decltype(field(std::declval<job_config&>()))>;
   return {name, placeholder, help,
           [field](const job_config& cfg) { return render_number(field(cfg)); },
-          [field, lo, inclusive](job_config& cfg, const std::string& text) -> status {
-            auto value = parse_real<value_type>(text, lo, inclusive);
+          [field, lo, inclusive, hi](job_config& cfg, const std::string& text) -> status {
+            auto value = parse_real<value_type>(text, lo, inclusive, hi);
             if (!value)
               return value.error();
             field(cfg) = *value;
@@ -276,16 +286,22 @@ std::vector<option_spec> make_train_options() {
                       auto item = text.substr(start, end == std::string::npos ? end : end - start);
                       auto colon = item.find(':');
                       job_config::straggler s;
-                      char* rest = nullptr;
-                      auto worker = colon == std::string::npos
-                                        ? -1L
-                                        : std::strtol(item.substr(0, colon).c_str(), &rest, 10);
-                      if (colon == 0 || colon == std::string::npos || *rest != '\0' || worker < 0)
+                      // The worker: digits only, within 32 bits (strtol took "-0" and
+                      // saturated 99999999999999999999 to another worker's number).
+                      uint32_t worker = 0;
+                      const char* first = item.data();
+                      const char* last = item.data() + std::min(colon, item.size());
+                      auto parsed = std::from_chars(first, last, worker);
+                      if (colon == 0 || colon == std::string::npos || parsed.ec != std::errc{} ||
+                          parsed.ptr != last)
                         return bad("expected WORKER:FACTOR, e.g. 0:3");
+                      char* rest = nullptr;
                       auto factor = std::strtod(item.c_str() + colon + 1, &rest);
-                      if (*rest != '\0' || !std::isfinite(factor) || factor < 1)
-                        return bad("expected WORKER:FACTOR with FACTOR a number >= 1, e.g. 0:3");
-                      s.worker = static_cast<uint32_t>(worker);
+                      if (*rest != '\0' || !std::isfinite(factor) || factor < 1 ||
+                          factor > kMaxSlowdown)
+                        return bad("expected WORKER:FACTOR with FACTOR a number from 1 to " +
+                                   render_number(kMaxSlowdown) + ", e.g. 0:3");
+                      s.worker = worker;
                       s.factor = factor;
                       cfg.stragglers.push_back(s);
                       if (end == std::string::npos)
@@ -298,7 +314,7 @@ std::vector<option_spec> make_train_options() {
   rows.push_back(real_option("step-jitter", "X",
                              "random extra wait per step, uniform in [0, X] times the step's "
                              "compute time (seeded)",
-                             TETHER_FIELD(step_jitter), 0.0, true));
+                             TETHER_FIELD(step_jitter), 0.0, true, kMaxSlowdown));
   rows.push_back(text_option("checkpoint-dir", "DIR", "directory of the checkpoints",
                              TETHER_FIELD(checkpoint_dir), false));
   rows.push_back(whole_option("checkpoint-every", "STEPS",
@@ -312,7 +328,7 @@ std::vector<option_spec> make_train_options() {
                               "restarts of failed actors allowed per restart window",
                               TETHER_FIELD(max_restarts), 0, u32));
   rows.push_back(real_option("restart-window", "SECONDS", "period of the restart budget",
-                             TETHER_FIELD(restart_window_seconds), 0.0, false));
+                             TETHER_FIELD(restart_window_seconds), 0.0, false, kMaxSeconds));
   rows.push_back({"gpus", "LIST",
                   "CUDA devices, e.g. 0,1: the first workers compute on them, one each, the "
                   "rest on the CPU (empty: none; docs/gpu.md)",
@@ -371,7 +387,8 @@ std::vector<option_spec> make_train_options() {
                   }});
   rows.push_back(real_option("request-timeout", "SECONDS",
                              "how long a worker waits for a shard's answer before it asks again",
-                             TETHER_FIELD(request_timeout_seconds), 0.0, false));
+                             TETHER_FIELD(request_timeout_seconds), kMinRequestTimeout, true,
+                             kMaxSeconds));
   rows.push_back({"faults", "PLAN",
                   "inject faults: a plan file, or the plan itself ('kill worker 1 at step 200; "
                   "drop push 1%'); docs/fault-tolerance.md has the format",

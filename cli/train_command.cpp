@@ -110,10 +110,12 @@ int train_command(const job_config& cfg, const cluster_config* cluster) {
       }
       token = *read;
     }
+    // A port in use is exit code 2, as for a busy --listen: an address named by an
+    // option that cannot be used (docs/cli.md, Exit codes).
     auto started = metrics_server::start(cfg.metrics, token);
     if (!started) {
       out.message(level::error, started.error().message());
-      return started.error().code() == errc::invalid_argument ? exit_usage : exit_failure;
+      return exit_usage;
     }
     server = std::move(started.value());
   } else if (!cfg.metrics_token.empty()) {
@@ -170,7 +172,7 @@ int train_command(const job_config& cfg, const cluster_config* cluster) {
       if (auto st = write_file_atomically(cfg.summary_path, summary_json(cfg, outcome)); !st) {
         out.message(level::error, st.message());
         if (outcome.failure == job_failure::none)
-          return exit_checkpoint;
+          return exit_usage; // a file named by an option that cannot be written
       }
     }
   }

@@ -2,6 +2,8 @@
 // The grammar and the error contract are in core/csv_dataset.hpp.
 #include "core/csv_dataset.hpp"
 
+#include "core/file_input.hpp"
+#include "core/memory_limit.hpp"
 #include "core/text.hpp"
 
 #include <algorithm>
@@ -29,11 +31,12 @@ std::string in_quotes(std::string_view text) {
   return out;
 }
 
-/// A field as it appears in a message: quoted, cut after 40 characters.
+/// A field as it appears in a message: quoted, cut after 40 characters, control bytes
+/// (a NUL, an escape) written as \xNN.
 std::string shown_field(std::string_view field) {
   if (field.size() > 40)
-    return in_quotes(std::string(field.substr(0, 40)) + "...");
-  return in_quotes(field);
+    return in_quotes(printable(field.substr(0, 40)) + "...");
+  return in_quotes(printable(field));
 }
 
 std::string at_line(const std::string& path, size_t line) {
@@ -75,25 +78,35 @@ number_kind parse_number(std::string_view field, double& value) {
   return number_kind::number;
 }
 
-/// The whole file as text.
+/// The whole file as text: a regular file only (a FIFO would block, /dev/zero never
+/// end), refused before it is read when the text and its floats cannot fit in memory.
 result<std::string> read_text(const std::string& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec))
-    return status{errc::not_found,
-                  "CSV file " + in_quotes(path) +
-                      " does not exist; check the path given to --train or --test"};
-  if (fs::is_directory(path, ec))
+  auto opened = open_regular_file(path, "CSV file");
+  if (!opened) {
+    const auto& e = opened.error();
+    if (e.code() == errc::not_found)
+      return status{errc::not_found, e.message() + "; check the path given to --train or --test"};
+    return status{e.code() == errc::invalid_argument ? errc::io_error : e.code(),
+                  e.message() + "; give the path of a CSV file"};
+  }
+  // The text, then at most one float per two bytes of it ("0,").
+  const uint64_t need = saturating_add(opened->size, saturating_mul(opened->size / 2, 4));
+  const auto ceiling = process_memory_ceiling();
+  if (need > ceiling.bytes)
+    return status{errc::io_error, "CSV file " + in_quotes(path) + " has " +
+                                      format_bytes(opened->size) + " and may need " +
+                                      format_bytes(need) +
+                                      " of memory to load, more than this "
+                                      "process may use: " +
+                                      format_bytes(ceiling.bytes) + " (" + ceiling.source + ")"};
+  // What the file held when it was opened: a file that grows meanwhile is not followed.
+  std::string text(static_cast<size_t>(opened->size), '\0');
+  auto got = read_fully(opened->fd.get(), text.data(), text.size(), path);
+  if (!got)
     return status{errc::io_error,
-                  "CSV file " + in_quotes(path) + " is a directory; give the path of a CSV file"};
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return status{errc::io_error, "cannot open CSV file " + in_quotes(path) +
-                                      " for reading; check its permissions"};
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad())
-    return status{errc::io_error, "cannot read CSV file " + in_quotes(path)};
-  return std::move(text).str();
+                  "cannot read CSV file " + in_quotes(path) + ": " + got.error().message()};
+  text.resize(*got);
+  return text;
 }
 
 } // namespace
@@ -103,6 +116,10 @@ result<dataset> load_csv(const std::string& path) {
   if (!text)
     return text.error();
   std::string_view rest = *text;
+  // A UTF-8 byte-order mark, as spreadsheet programs write it, is not part of the first
+  // field (it would make a first sample look like a header, and drop it).
+  if (rest.starts_with("\xEF\xBB\xBF"))
+    rest.remove_prefix(3);
   dataset d;
   size_t columns = 0;    // of the first non-blank line; 0 until it is seen
   size_t first_line = 0; // its number
@@ -134,8 +151,11 @@ result<dataset> load_csv(const std::string& path) {
       if (header)
         continue;
       d.features = columns - 1;
-      // One sample per remaining line, roughly: avoid regrowing a large set.
+      // One sample per remaining line, roughly: avoid regrowing a large set. A sample
+      // takes at least two bytes a column ("0,"), so blank lines cannot make this ask
+      // for more than the file could hold.
       auto lines = static_cast<size_t>(std::count(rest.begin(), rest.end(), '\n')) + 2;
+      lines = std::min(lines, rest.size() / (2 * columns) + 2);
       d.x.reserve(lines * d.features);
       d.y.reserve(lines);
     } else if (fields.size() != columns) {

@@ -6,7 +6,17 @@
 //   dim    := uint32                    images: count rows cols; labels: count
 //   data   := byte{dim0 * dim1 * ...}   exactly; nothing may follow
 // zlib's gzread reads gzip-compressed and plain files alike.
+//
+// A header is a claim, not a fact: before a byte of data is stored, the announced size is
+// checked against the file (a plain file must hold it exactly; deflate expands at most
+// 1032:1, so a gzip file of N bytes cannot hold more than about 1032 N) and against the
+// memory this process may use (the bytes and their floats). Data is then read in chunks
+// of at most 64 MiB that are only allocated as their bytes arrive, so a file that
+// announces more than it holds costs memory in proportion to what it holds.
 #include "core/dataset.hpp"
+
+#include "core/file_input.hpp"
+#include "core/memory_limit.hpp"
 
 #include <zlib.h>
 
@@ -20,6 +30,8 @@
 #include <future>
 #include <random>
 
+#include <unistd.h>
+
 namespace tether {
 
 namespace {
@@ -28,6 +40,12 @@ namespace fs = std::filesystem;
 
 constexpr uint32_t idx_images_magic = 0x00000803;
 constexpr uint32_t idx_labels_magic = 0x00000801;
+/// The largest expansion of deflate (zlib's technical details: 1032:1), plus room for
+/// the gzip header and trailer.
+constexpr uint64_t deflate_max_ratio = 1032;
+constexpr uint64_t gzip_overhead = 64;
+/// Data arrives in chunks of this size, each allocated only once it is being filled.
+constexpr size_t idx_chunk_bytes = size_t{64} << 20;
 
 std::string hex32(uint32_t v) {
   char buf[16];
@@ -80,26 +98,33 @@ bool zlib_failed(gzFile f) {
   return code != Z_OK;
 }
 
+/// An IDX file's dimensions and data bytes, in chunks of idx_chunk_bytes (the last one
+/// shorter): never one allocation of a size only the header vouched for.
 struct idx_file {
   std::vector<uint32_t> dims;
-  std::vector<uint8_t> data;
+  std::vector<std::vector<uint8_t>> chunks;
+  size_t size = 0; ///< data bytes, all chunks together
+
+  uint8_t operator[](size_t i) const { return chunks[i / idx_chunk_bytes][i % idx_chunk_bytes]; }
 };
 
 /// Reads one IDX file of unsigned bytes with `ndims` dimensions. `what` is
 /// "image" or "label" for the messages.
 result<idx_file> read_idx(const std::string& path, uint32_t magic, size_t ndims, const char* what) {
-  std::error_code ec;
-  if (!fs::exists(path, ec))
-    return status{errc::not_found,
-                  std::string{"IDX "} + what + " file " + in_quotes(path) + " does not exist"};
-  if (fs::is_directory(path, ec))
-    return status{errc::io_error, std::string{"IDX "} + what + " file " + in_quotes(path) +
-                                      " is a directory, not a file"};
+  // A regular file only: a FIFO would block, /dev/zero never end.
+  auto opened = open_regular_file(path, std::string{"IDX "} + what + " file");
+  if (!opened)
+    return opened.error();
+  const uint64_t file_bytes = opened->size;
+  uint8_t gzip_magic[2] = {0, 0};
+  const bool gzip = ::pread(opened->fd.get(), gzip_magic, 2, 0) == 2 && gzip_magic[0] == 0x1f &&
+                    gzip_magic[1] == 0x8b;
   errno = 0;
-  gz_ptr f{gzopen(path.c_str(), "rb")};
+  gz_ptr f{gzdopen(opened->fd.get(), "rb")};
   if (!f)
     return status{errc::io_error, "cannot open " + in_quotes(path) + ": " +
                                       (errno != 0 ? std::strerror(errno) : "out of memory")};
+  opened->fd.release(); // gzclose closes it now
   gzbuffer(f.get(), 1u << 20);
   // Header: magic and dimensions.
   std::vector<uint8_t> header(4 * (1 + ndims));
@@ -129,26 +154,47 @@ result<idx_file> read_idx(const std::string& path, uint32_t magic, size_t ndims,
       return status{errc::corrupt_data,
                     "file " + in_quotes(path) + " announces a zero size in dimension " +
                         std::to_string(i) + (i == 0 ? std::string{" (no "} + what + "s)" : "")};
-    bytes *= out.dims.back();
+    bytes = saturating_mul(bytes, out.dims.back());
     if (bytes > (uint64_t{1} << 40))
       return status{errc::corrupt_data,
                     "file " + in_quotes(path) + " announces an implausible size (over 1 TiB)"};
   }
-  // Data: grow the buffer as bytes arrive, so that a corrupt header announcing
-  // terabytes fails on the data rather than on the allocation. Real files are read
-  // in one gzread.
+  // The claim against the file and against the machine, before anything is stored.
+  const uint64_t want = bytes;
+  const uint64_t header_bytes = 4 * (1 + ndims);
+  const std::string announced = "file " + in_quotes(path) + " announces " +
+                                std::to_string(out.dims[0]) + " " + what + "s (" +
+                                format_bytes(want) + ")";
+  if (!gzip && file_bytes < header_bytes + want)
+    return status{errc::corrupt_data, "file " + in_quotes(path) + " is truncated: expected " +
+                                          std::to_string(want) + " " + what + " bytes, found " +
+                                          std::to_string(file_bytes - header_bytes)};
+  if (gzip && want + header_bytes > saturating_mul(file_bytes, deflate_max_ratio) + gzip_overhead)
+    return status{errc::corrupt_data,
+                  announced + ", more than a gzip file of " + format_bytes(file_bytes) +
+                      " can hold (deflate expands at most " + std::to_string(deflate_max_ratio) +
+                      ":1): it is truncated or corrupt"};
+  // In memory: the bytes, then (images) a float32 per byte.
+  const uint64_t need = saturating_mul(want, magic == idx_images_magic ? 5 : 1);
+  const auto ceiling = process_memory_ceiling();
+  if (need > ceiling.bytes)
+    return status{errc::corrupt_data, announced + ", which needs " + format_bytes(need) +
+                                          " of memory to load, more than this process may use: " +
+                                          format_bytes(ceiling.bytes) + " (" + ceiling.source +
+                                          "); check the file, or load it on a larger machine"};
+  // Data: chunk by chunk, each allocated as it is filled.
   size_t have = 0;
-  size_t want = static_cast<size_t>(bytes);
   while (have < want) {
-    size_t next = std::min(want, std::max<size_t>(have * 2, size_t{256} << 20));
-    out.data.resize(next);
-    auto n = gz_read_fully(f.get(), out.data.data() + have, next - have);
+    size_t next = static_cast<size_t>(std::min<uint64_t>(want - have, idx_chunk_bytes));
+    auto& chunk = out.chunks.emplace_back(next);
+    auto n = gz_read_fully(f.get(), chunk.data(), next);
     if (n < 0)
       return zlib_failure(f.get(), path);
     have += static_cast<size_t>(n);
-    if (have < next)
+    if (static_cast<size_t>(n) < next)
       break;
   }
+  out.size = have;
   if (have < want) {
     // A cut gzip stream reports "unexpected end of file"; a cut plain file just ends.
     return status{errc::corrupt_data, "file " + in_quotes(path) + " is truncated: expected " +
@@ -183,11 +229,12 @@ std::string data_dir_hint() {
 /// DIR/name.gz, or DIR/name when only the uncompressed file is there.
 result<std::string> find_idx(const fs::path& dir, const std::string& name) {
   std::error_code ec;
+  // symlink_status: a dangling link is taken, so that opening it says what it is.
   auto gz = dir / (name + ".gz");
-  if (fs::exists(gz, ec))
+  if (fs::exists(fs::symlink_status(gz, ec)))
     return gz.string();
   auto plain = dir / name;
-  if (fs::exists(plain, ec))
+  if (fs::exists(fs::symlink_status(plain, ec)))
     return plain.string();
   return status{errc::not_found, "data directory " + in_quotes(dir.string()) + " has neither " +
                                      name + ".gz nor " + name + ": " + data_dir_hint()};
@@ -218,7 +265,7 @@ result<dataset> load_idx(const std::string& images_path, const std::string& labe
   d.classes = classes;
   d.y.resize(count);
   for (size_t i = 0; i < count; ++i) {
-    uint8_t label = labels->data[i];
+    uint8_t label = (*labels)[i];
     if (label >= classes)
       return status{errc::corrupt_data, "label file " + in_quotes(labels_path) + ": sample " +
                                             std::to_string(i) + " has label " +
@@ -231,10 +278,13 @@ result<dataset> load_idx(const std::string& images_path, const std::string& labe
   float scale[256];
   for (int b = 0; b < 256; ++b)
     scale[b] = static_cast<float>(b) / 255.0f;
-  const auto& px = images->data;
-  d.x.resize(px.size());
-  for (size_t i = 0; i < px.size(); ++i)
-    d.x[i] = scale[px[i]];
+  d.x.resize(images->size);
+  float* x = d.x.data();
+  for (auto& chunk : images->chunks) {
+    for (uint8_t b : chunk)
+      *x++ = scale[b];
+    std::vector<uint8_t>().swap(chunk); // its floats are made: free it now
+  }
   return d;
 }
 

@@ -4,6 +4,8 @@
 // which parse_fault_plan turns into a status (no exception leaves this file).
 #include "core/fault_plan.hpp"
 
+#include "core/file_input.hpp"
+
 #include "core/text.hpp"
 
 #include <algorithm>
@@ -340,14 +342,11 @@ result<fault_plan> load_fault_plan(const std::string& value) {
                   "fault plan file '" + value +
                       "' does not exist; give --faults the path of a "
                       "plan file or the plan itself (e.g. --faults='kill worker 1 at step 100')"};
-  auto unreadable = status{errc::io_error, "cannot read fault plan file '" + value +
-                                               "'; check that it is a readable file"};
-  if (std::filesystem::is_directory(value, ec))
-    return unreadable;
-  std::ifstream file(value, std::ios::binary);
-  std::string text{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
-  if (!file.is_open() || file.bad())
-    return unreadable;
+  // Bounded: a FIFO nobody writes to or /dev/zero ends with a message, not a hang.
+  auto read = read_small_file(value, 1 << 20, std::chrono::seconds(10), "fault plan file");
+  if (!read)
+    return status{errc::io_error, read.error().message() + "; check that it is a readable file"};
+  const std::string& text = *read;
   auto plan = parse_fault_plan(text);
   if (!plan)
     return status{plan.error().code(), value + ": " + plan.error().message()};

@@ -24,10 +24,11 @@ packages=(
 )
 # With --test, also what the test suite checks our output with: numpy reads exported
 # weights, promtool and a Prometheus server scrape /metrics, headless Chromium renders the
-# status page; clang with libFuzzer fuzzes the decoders (tests/fuzz). Without them those
+# status page; clang with libFuzzer fuzzes the decoders (tests/fuzz); nlohmann-json reads
+# JSON in the hostile suite (tests/hostile, which needs it to build). Without them those
 # tests skip with a message (the fuzz targets then run as plain GCC programs); CI installs them.
 if [ "${1:-}" = "--test" ]; then
-  packages+=(python3-numpy prometheus chromium clang libclang-rt-14-dev)
+  packages+=(python3-numpy prometheus chromium clang libclang-rt-14-dev nlohmann-json3-dev)
 fi
 
 missing=()

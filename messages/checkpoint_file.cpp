@@ -4,6 +4,8 @@
 #include "messages/checkpoint_file.hpp"
 #include "messages/float_blob.hpp"
 
+#include "core/file_input.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <cerrno>
@@ -16,6 +18,7 @@
 #include <utility>
 
 #include <fcntl.h>
+#include <stdio.h> // renameat2
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -86,23 +89,6 @@ bool write_all(int fd, const void* data, size_t size) {
     size -= static_cast<size_t>(n);
   }
   return true;
-}
-
-// Reads up to `size` bytes; returns how many it got, or -1 with errno set.
-ssize_t read_all(int fd, void* data, size_t size) {
-  auto* p = static_cast<char*>(data);
-  size_t got = 0;
-  while (got < size) {
-    ssize_t n = ::read(fd, p + got, std::min<size_t>(size - got, size_t{1} << 30));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return -1;
-    if (n == 0)
-      break;
-    got += static_cast<size_t>(n);
-  }
-  return static_cast<ssize_t>(got);
 }
 
 // 0 or the errno of the failed open or fsync.
@@ -259,33 +245,31 @@ uint32_t crc_of(kj::ArrayPtr<const kj::byte> bytes) {
 
 // Reads `path`; on failure the status message is the bare reason (no path).
 result<checkpoint_data> read_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return status{errno == ENOENT ? errc::not_found : errc::io_error, errno_text(errno)};
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return status{errc::io_error, errno_text(err)};
+  // Never blocks: a FIFO (or anything else that is not a regular file) is refused
+  // without waiting for a writer.
+  auto opened = open_regular_file(path, "checkpoint");
+  if (!opened) {
+    auto code = opened.error().code() == errc::not_found ? errc::not_found : errc::io_error;
+    std::string why = opened.error().message();
+    // The caller names the file; keep the reason: "... is a FIFO (named pipe), not a ..."
+    auto quoted = "checkpoint \"" + path + "\" ";
+    if (why.starts_with(quoted))
+      why.erase(0, quoted.size());
+    return status{code, why};
   }
-  const auto size = static_cast<size_t>(st.st_size);
-  if (size < 16 || size % 8 != 0) {
-    ::close(fd);
+  const int fd = opened->fd.get();
+  const auto size = static_cast<size_t>(opened->size);
+  if (size < 16 || size % 8 != 0)
     return status{errc::corrupt_data, "truncated: " + std::to_string(size) +
                                           " bytes is not a whole Cap'n Proto message"};
-  }
   const size_t words = size / 8;
   std::unique_ptr<uint64_t[]> buffer(new (std::nothrow) uint64_t[words]); // aligned words
-  if (!buffer) {
-    ::close(fd);
+  if (!buffer)
     return status{errc::io_error, "out of memory for " + std::to_string(size) + " bytes"};
-  }
-  ssize_t got = read_all(fd, buffer.get(), size);
-  int err = errno;
-  ::close(fd);
-  if (got < 0)
-    return status{errc::io_error, errno_text(err)};
-  if (static_cast<size_t>(got) != size)
+  auto got = read_fully(fd, buffer.get(), size, path);
+  if (!got)
+    return status{errc::io_error, got.error().message()};
+  if (*got != size)
     return status{errc::corrupt_data, "truncated while reading"};
   const auto* begin = reinterpret_cast<const capnp::word*>(buffer.get());
   try {
@@ -323,18 +307,30 @@ result<checkpoint_data> read_file(const std::string& path) {
   }
 }
 
-// The update count in a name "ckpt-<digits>.tether", or false.
-bool parse_name(const std::string& name, uint64_t& updates) {
+// The update count and copy number of a name "ckpt-<digits>[-<n>].tether", or false.
+bool parse_name(const std::string& name, uint64_t& updates, uint32_t& copy) {
   constexpr std::string_view prefix = "ckpt-", suffix = ".tether";
   if (name.size() <= prefix.size() + suffix.size() || !name.starts_with(prefix) ||
       !name.ends_with(suffix))
     return false;
   const char* first = name.data() + prefix.size();
   const char* last = name.data() + name.size() - suffix.size();
-  if (!std::all_of(first, last, [](char c) { return c >= '0' && c <= '9'; }))
+  const char* dash = std::find(first, last, '-');
+  auto digits = [](const char* a, const char* b) {
+    return a != b && std::all_of(a, b, [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (!digits(first, dash))
     return false;
-  auto [end, ec] = std::from_chars(first, last, updates);
-  return ec == std::errc{} && end == last;
+  auto [end, ec] = std::from_chars(first, dash, updates);
+  if (ec != std::errc{} || end != dash)
+    return false;
+  copy = 1;
+  if (dash == last)
+    return true;
+  if (!digits(dash + 1, last))
+    return false;
+  auto [copy_end, copy_ec] = std::from_chars(dash + 1, last, copy);
+  return copy_ec == std::errc{} && copy_end == last && copy >= 2;
 }
 
 std::vector<std::string> names_in(const std::string& dir) {
@@ -345,28 +341,47 @@ std::vector<std::string> names_in(const std::string& dir) {
   return names;
 }
 
+// Renames `from` to `to` unless `to` exists: 0, or the errno (EEXIST when it does).
+// renameat2(RENAME_NOREPLACE) where the file system has it, else link() + unlink(),
+// which fail the same way on an existing name.
+int rename_no_replace(const std::string& from, const std::string& to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0)
+    return 0;
+  if (errno != EINVAL && errno != ENOSYS)
+    return errno;
+  if (::link(from.c_str(), to.c_str()) != 0)
+    return errno;
+  ::unlink(from.c_str());
+  return 0;
+}
+
 } // namespace
 
-std::string checkpoint_file_name(uint64_t updates) {
-  char name[64];
-  std::snprintf(name, sizeof name, "ckpt-%012llu.tether", static_cast<unsigned long long>(updates));
+std::string checkpoint_file_name(uint64_t updates, uint32_t copy) {
+  char name[80];
+  if (copy >= 2)
+    std::snprintf(name, sizeof name, "ckpt-%012llu-%u.tether",
+                  static_cast<unsigned long long>(updates), copy);
+  else
+    std::snprintf(name, sizeof name, "ckpt-%012llu.tether",
+                  static_cast<unsigned long long>(updates));
   return name;
 }
 
-status write_checkpoint(const std::string& dir, const checkpoint_data& data) {
+result<std::string> write_checkpoint(const std::string& dir, const checkpoint_data& data) {
   if (auto why = inconsistency(data); !why.empty())
-    return {errc::invalid_argument, "refusing to write an inconsistent checkpoint: " + why};
+    return status{errc::invalid_argument, "refusing to write an inconsistent checkpoint: " + why};
   for (const auto& s : data.shards)
     if (s.params.size() > max_blob_floats)
-      return {errc::invalid_argument, "a shard of " + std::to_string(s.params.size()) +
-                                          " params is too large for one checkpoint blob "
-                                          "(at most 2^27 floats); use more shards"};
+      return status{errc::invalid_argument, "a shard of " + std::to_string(s.params.size()) +
+                                                " params is too large for one checkpoint blob "
+                                                "(at most 2^27 floats); use more shards"};
   if (auto st = ensure_dir(dir); !st)
     return st;
   const std::string name = checkpoint_file_name(data.updates);
   const std::string final_path = dir + "/" + name;
   const std::string temp_path = dir + "/." + name + ".tmp";
-  auto fail = [&](const std::string& step, int err) {
+  auto fail = [&](const std::string& step, int err) -> status {
     ::unlink(temp_path.c_str());
     return status{errc::io_error, "cannot write checkpoint " + in_quotes(final_path) + " (" + step +
                                       "): " + errno_text(err)};
@@ -383,7 +398,7 @@ status write_checkpoint(const std::string& dir, const checkpoint_data& data) {
     for (auto segment : builder.getSegmentsForOutput())
       segments.push_back(segment);
   } catch (const std::exception& e) {
-    return {errc::internal, std::string{"cannot encode checkpoint: "} + e.what()};
+    return status{errc::internal, std::string{"cannot encode checkpoint: "} + e.what()};
   }
   // The segment table: count - 1, then each size in words, padded to whole words.
   std::vector<uint32_t> table(segments.size() + 1 + (segments.size() + 1) % 2, 0);
@@ -391,9 +406,25 @@ status write_checkpoint(const std::string& dir, const checkpoint_data& data) {
   for (size_t i = 0; i < segments.size(); ++i)
     table[i + 1] = static_cast<uint32_t>(segments[i].size());
 
-  int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return fail("create temp file", errno);
+  // O_EXCL | O_NOFOLLOW: never write through whatever already has the temp name (a FIFO
+  // would block, a link would lead elsewhere); a leftover regular temp file is removed.
+  const int create = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  int fd = ::open(temp_path.c_str(), create, 0644);
+  if (fd < 0 && errno == EEXIST) {
+    struct stat st;
+    if (::lstat(temp_path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+      ::unlink(temp_path.c_str());
+    fd = ::open(temp_path.c_str(), create, 0644);
+  }
+  if (fd < 0) {
+    int err = errno;
+    if (err == EEXIST) // not ours to delete: say what it is
+      return status{errc::io_error, "cannot write checkpoint " + in_quotes(final_path) + ": " +
+                                        in_quotes(temp_path) +
+                                        " exists and is not a regular "
+                                        "file; remove it"};
+    return fail("create temp file", err);
+  }
   bool ok = write_all(fd, table.data(), table.size() * 4);
   for (size_t i = 0; ok && i < segments.size(); ++i)
     ok = write_all(fd, segments[i].begin(), segments[i].size() * 8);
@@ -409,12 +440,19 @@ status write_checkpoint(const std::string& dir, const checkpoint_data& data) {
   }
   if (::close(fd) != 0)
     return fail("close", errno);
-  if (::rename(temp_path.c_str(), final_path.c_str()) != 0)
-    return fail("rename", errno);
-  if (int err = fsync_dir(dir))
-    return {errc::io_error, "wrote checkpoint " + in_quotes(final_path) +
-                                " but cannot fsync its directory: " + errno_text(err)};
-  return {};
+  // Never over an existing file: the checkpoint a job resumed from may have this name.
+  std::string written = final_path;
+  int err = rename_no_replace(temp_path, written);
+  for (uint32_t copy = 2; err == EEXIST && copy < 10000; ++copy) {
+    written = dir + "/" + checkpoint_file_name(data.updates, copy);
+    err = rename_no_replace(temp_path, written);
+  }
+  if (err != 0)
+    return fail("rename", err);
+  if (int sync_err = fsync_dir(dir))
+    return status{errc::io_error, "wrote checkpoint " + in_quotes(written) +
+                                      " but cannot fsync its directory: " + errno_text(sync_err)};
+  return written;
 }
 
 result<checkpoint_data> read_checkpoint(const std::string& path) {
@@ -427,16 +465,42 @@ result<checkpoint_data> read_checkpoint(const std::string& path) {
   return status{e.code(), "cannot read checkpoint " + in_quotes(path) + ": " + e.message()};
 }
 
+checkpoint_listing scan_checkpoints(const std::string& dir) {
+  struct entry {
+    uint64_t updates;
+    uint32_t copy;
+    std::string name;
+  };
+  std::vector<entry> found;
+  for (auto& name : names_in(dir)) {
+    uint64_t updates = 0;
+    uint32_t copy = 1;
+    if (parse_name(name, updates, copy))
+      found.push_back({updates, copy, std::move(name)});
+  }
+  std::sort(found.begin(), found.end(), [](const entry& a, const entry& b) {
+    return a.updates != b.updates ? a.updates > b.updates : a.copy > b.copy;
+  });
+  checkpoint_listing out;
+  for (auto& e : found) {
+    std::string path = dir + "/" + e.name;
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) {
+      struct stat link;
+      bool dangling = ::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode);
+      out.skipped.push_back(
+          path + ": " + (dangling ? std::string("a symbolic link to nothing") : errno_text(errno)));
+    } else if (!S_ISREG(st.st_mode)) {
+      out.skipped.push_back(path + ": " + file_kind(st.st_mode) + ", not a regular file");
+    } else {
+      out.files.push_back(std::move(path));
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> list_checkpoints(const std::string& dir) {
-  std::vector<std::pair<uint64_t, std::string>> found;
-  for (auto& name : names_in(dir))
-    if (uint64_t updates; parse_name(name, updates))
-      found.emplace_back(updates, std::move(name));
-  std::sort(found.begin(), found.end(), std::greater<>{});
-  std::vector<std::string> paths;
-  for (auto& [updates, name] : found)
-    paths.push_back(dir + "/" + name);
-  return paths;
+  return scan_checkpoints(dir).files;
 }
 
 result<loaded_checkpoint> load_newest_good(const std::string& dir) {
@@ -444,12 +508,18 @@ result<loaded_checkpoint> load_newest_good(const std::string& dir) {
   if (!std::filesystem::is_directory(dir, ec))
     return status{errc::not_found,
                   "no checkpoint in " + in_quotes(dir) + ": it is not an existing directory"};
-  auto paths = list_checkpoints(dir);
-  if (paths.empty())
-    return status{errc::not_found,
-                  "no checkpoint in " + in_quotes(dir) + " (no ckpt-*.tether file)"};
+  auto listing = scan_checkpoints(dir);
   loaded_checkpoint out;
-  for (const auto& path : paths) {
+  out.skipped = listing.skipped;
+  if (listing.files.empty()) {
+    std::string msg = "no checkpoint in " + in_quotes(dir) + " (no ckpt-*.tether file)";
+    if (!listing.skipped.empty())
+      msg = "no checkpoint in " + in_quotes(dir) + "; skipped";
+    for (const auto& line : listing.skipped)
+      msg += "\n  " + line;
+    return status{errc::not_found, msg};
+  }
+  for (const auto& path : listing.files) {
     auto got = read_file(path);
     if (got) {
       out.path = path;
@@ -483,7 +553,16 @@ status check_writable_dir(const std::string& dir) {
   if (auto st = ensure_dir(dir); !st)
     return st;
   const std::string probe = dir + "/.tether-probe-" + std::to_string(::getpid());
-  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // O_EXCL | O_NOFOLLOW | O_NONBLOCK: whatever already has the name (a FIFO would block an
+  // open for writing) is not written through; a leftover regular probe is replaced.
+  const int create = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+  int fd = ::open(probe.c_str(), create, 0644);
+  if (fd < 0 && errno == EEXIST) {
+    struct stat st;
+    if (::lstat(probe.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+      ::unlink(probe.c_str());
+    fd = ::open(probe.c_str(), create, 0644);
+  }
   if (fd < 0)
     return {errc::io_error, "checkpoint directory " + in_quotes(dir) + " is not writable: " +
                                 errno_text(errno) + "; choose another --checkpoint-dir"};

@@ -48,20 +48,26 @@ struct child_process {
       pid = -1;
     return pid >= 0;
   }
-  /// Waits up to `limit` for the child to exit; its exit code, or -1 if it had to be stopped.
+  /// Waits up to `limit` for the child to exit; its exit code, or -1 if it had to be stopped
+  /// (then timed_out is set) or was killed by a signal (then signal holds it).
   int wait_for(std::chrono::milliseconds limit) {
     auto deadline = std::chrono::steady_clock::now() + limit;
     while (pid >= 0 && std::chrono::steady_clock::now() < deadline) {
       int status = 0;
       if (::waitpid(pid, &status, WNOHANG) == pid) {
         pid = -1;
+        if (WIFSIGNALED(status))
+          signal = WTERMSIG(status);
         return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+    timed_out = pid >= 0;
     stop();
     return -1;
   }
+  int signal = 0;         ///< the signal that ended the child, if one did
+  bool timed_out = false; ///< wait_for had to stop the child
   /// SIGTERM to the whole group, SIGKILL after 5 s (a browser leaves helpers behind).
   void stop() {
     if (!running())

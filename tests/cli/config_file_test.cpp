@@ -196,3 +196,17 @@ TEST_CASE("tether train --help mentions --config") {
   for (std::string line; std::getline(lines, line);)
     CHECK_MESSAGE(line.size() <= 100, line);
 }
+
+TEST_CASE("a config file past 1 MiB, or endless, is refused; control bytes are shown escaped") {
+  temp_dir dir;
+  auto big = dir.write("big.conf", std::string(max_config_bytes + 1, '#'));
+  CHECK(train_error({"--config=" + big})
+            .find("has 1048577 bytes, more than the limit of "
+                  "1048576 bytes") != std::string::npos);
+  auto endless = train_error({"--config=/dev/zero"});
+  CHECK(endless.starts_with("--config=/dev/zero: the config file \"/dev/zero\" goes on past "
+                            "1048576 bytes"));
+  auto nul = dir.write("nul.conf", std::string("work\0ers 4\x1b[2J\n", 15));
+  CHECK(train_error({"--config=" + nul}) ==
+        nul + ":1: expected name = value, found \"work\\x00ers 4\\x1b[2J\"");
+}

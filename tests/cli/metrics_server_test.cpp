@@ -240,7 +240,7 @@ TEST_CASE("metrics server: routes, content types, 404 and 405") {
   CHECK(r.code == 404);
   r = request(server.port(), "POST", "/metrics", "Content-Length: 0\r\n");
   CHECK(r.code == 405);
-  CHECK(r.headers["allow"] == "GET");
+  CHECK(r.headers["allow"] == "GET, HEAD");
   r = request(server.port(), "DELETE", "/status");
   CHECK(r.code == 405);
 }
@@ -260,6 +260,105 @@ TEST_CASE("metrics server: keep-alive answers several requests on one connection
   CHECK(parse_reply(raw.substr(0, second)).body.find("tether_updates_total 7") !=
         std::string::npos);
   CHECK(parse_reply(raw.substr(second)).headers["content-type"] == "application/json");
+}
+
+TEST_CASE("metrics server: HEAD gets the GET's headers and no body, keep-alive goes on") {
+  auto started = metrics_server::start("0", "");
+  REQUIRE_MESSAGE(started, started.error().message());
+  auto& server = *started.value();
+  server.publish(some_job(7));
+  auto get = request(server.port(), "GET", "/metrics");
+  REQUIRE(get.code == 200);
+  // HEAD, then a GET on the same connection: the second reply must start right after the
+  // first one's headers (a body after HEAD would be read as the next response).
+  client_socket sock(server.port());
+  REQUIRE(sock.connected);
+  sock.send_all("HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+                "HEAD /nothing HTTP/1.1\r\nHost: x\r\n\r\n"
+                "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  auto raw = sock.read_to_end();
+  auto head_end = raw.find("\r\n\r\n");
+  REQUIRE(head_end != std::string::npos);
+  auto head = parse_reply(raw.substr(0, head_end + 4));
+  CHECK(head.code == 200);
+  CHECK(head.headers["content-length"] == std::to_string(get.body.size()));
+  CHECK(head.headers["content-type"].starts_with("text/plain; version=0.0.4"));
+  auto rest = raw.substr(head_end + 4);
+  REQUIRE(rest.starts_with("HTTP/1.1 404")); // no body bytes in between
+  auto missing_end = rest.find("\r\n\r\n");
+  REQUIRE(missing_end != std::string::npos);
+  auto last = rest.substr(missing_end + 4);
+  REQUIRE(last.starts_with("HTTP/1.1 200"));
+  CHECK(parse_reply(last).body == get.body);
+}
+
+TEST_CASE("metrics server: a scrape is answered while clients hold partial requests open") {
+  auto started = metrics_server::start("0", "");
+  REQUIRE_MESSAGE(started, started.error().message());
+  auto& server = *started.value();
+  server.publish(some_job(9));
+  // Twice the connection cap, each with a request that never ends (a slowloris).
+  std::vector<std::unique_ptr<client_socket>> holders;
+  for (size_t i = 0; i < 2 * max_metrics_connections; ++i) {
+    holders.push_back(std::make_unique<client_socket>(server.port()));
+    REQUIRE(holders.back()->connected);
+    holders.back()->send_all("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+  }
+  for (int scrape = 0; scrape < 5; ++scrape) {
+    auto begun = std::chrono::steady_clock::now();
+    auto r = request(server.port(), "GET", "/metrics");
+    auto took = std::chrono::steady_clock::now() - begun;
+    CHECK(r.code == 200);
+    CHECK(r.body.find("tether_updates_total 9\n") != std::string::npos);
+    CHECK(took < 2s); // the request deadline is 10 s: this is not a timeout that freed a slot
+    // And the holders keep coming back: reopen those that were closed.
+    for (auto& h : holders) {
+      char byte;
+      if (::recv(h->fd, &byte, 1, MSG_DONTWAIT) == 0) { // closed by the server
+        h = std::make_unique<client_socket>(server.port());
+        REQUIRE(h->connected);
+        h->send_all("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+      }
+    }
+  }
+}
+
+TEST_CASE("metrics server: a request that trickles in past its deadline is dropped") {
+  metrics_limits limits;
+  limits.request_deadline = 300ms;
+  auto started = metrics_server::start("0", "", limits);
+  REQUIRE_MESSAGE(started, started.error().message());
+  auto& server = *started.value();
+  client_socket slow(server.port());
+  REQUIRE(slow.connected);
+  auto begun = std::chrono::steady_clock::now();
+  // A byte every 100 ms: each one well inside any idle timeout, the whole past the deadline.
+  std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+  bool closed = false;
+  for (char c : request) {
+    if (::send(slow.fd, &c, 1, MSG_NOSIGNAL) != 1) {
+      closed = true;
+      break;
+    }
+    std::this_thread::sleep_for(100ms); // the pace of the slow client is the test's subject
+    char byte;
+    if (::recv(slow.fd, &byte, 1, MSG_DONTWAIT) == 0) {
+      closed = true;
+      break;
+    }
+  }
+  auto took = std::chrono::steady_clock::now() - begun;
+  CHECK(closed);
+  CHECK(took >= 300ms);
+  CHECK(took < 2s);
+  CHECK(slow.read_to_end().empty()); // closed unanswered
+  // A keep-alive connection that sends nothing after its answer is closed the same way.
+  client_socket idle(server.port());
+  idle.send_all("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  begun = std::chrono::steady_clock::now();
+  auto raw = idle.read_to_end(); // the answer, then the end of the connection
+  CHECK(raw.starts_with("HTTP/1.1 200"));
+  CHECK(std::chrono::steady_clock::now() - begun < 2s);
 }
 
 TEST_CASE("metrics server: with a token every data request needs Authorization: Bearer") {
@@ -377,7 +476,7 @@ TEST_CASE("metrics log: one JSON line per point, appended and flushed") {
   CHECK(metrics_log_line(progress_point{}, 1.5).starts_with("{\"unix_time\":1.5,"));
   auto bad = metrics_log::open((dir.path / "no-such-dir" / "m.jsonl").string());
   REQUIRE(!bad);
-  CHECK(bad.error().code() == errc::io_error);
+  CHECK(bad.error().code() == errc::invalid_argument); // a usage error: exit code 2
   CHECK(bad.error().message().find("No such file or directory") != std::string::npos);
 }
 

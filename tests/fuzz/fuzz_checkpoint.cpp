@@ -187,15 +187,20 @@ void check_file(std::span<const char> bytes, bool sealed) {
 
   auto written = write_checkpoint(dir, got.value());
   TETHER_FUZZ_CHECK(written.is_ok(), "write_checkpoint() refused a checkpoint it had read");
-  const std::string out = dir + "/" + checkpoint_file_name(got.value().updates);
+  const std::string out = written.value();
   auto back = read_checkpoint(out);
   TETHER_FUZZ_CHECK(back.is_ok(), "a rewritten checkpoint does not read");
   TETHER_FUZZ_CHECK(same(back.value(), got.value()),
                     "read(write(read(x))) != read(x): the checkpoint does not round-trip");
   const auto first = file_bytes(out);
-  TETHER_FUZZ_CHECK(write_checkpoint(dir, back.value()).is_ok(), "a second write failed");
-  TETHER_FUZZ_CHECK(file_bytes(out) == first, "writing one checkpoint twice gave different bytes");
+  // The second write finds the name taken and writes a copy beside it (never over it).
+  auto second = write_checkpoint(dir, back.value());
+  TETHER_FUZZ_CHECK(second.is_ok(), "a second write failed");
+  TETHER_FUZZ_CHECK(second.value() != out, "a second write replaced the first file");
+  TETHER_FUZZ_CHECK(file_bytes(second.value()) == first,
+                    "writing one checkpoint twice gave different bytes");
   ::unlink(out.c_str());
+  ::unlink(second.value().c_str());
   violation_context.clear();
 }
 

@@ -67,12 +67,12 @@ bool put(const fs::path& dir, const std::string& name, const std::vector<char>& 
 }
 
 std::vector<char> checkpoint_bytes(const checkpoint_data& data, const fs::path& scratch) {
-  auto st = write_checkpoint(scratch.string(), data);
-  if (!st) {
-    std::fprintf(stderr, "tether_fuzz_seeds: %s\n", st.message().c_str());
+  auto written = write_checkpoint(scratch.string(), data);
+  if (!written) {
+    std::fprintf(stderr, "tether_fuzz_seeds: %s\n", written.error().message().c_str());
     std::exit(1);
   }
-  auto path = scratch / checkpoint_file_name(data.updates);
+  fs::path path = written.value();
   std::ifstream in(path, std::ios::binary);
   std::vector<char> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   fs::remove(path);

@@ -1,6 +1,7 @@
 // Tests of messages/checkpoint_file.hpp: round trips, checksum and truncation
-// detection, the directory (listing, newest good, pruning, temp files), and that the
-// stock `capnp decode` tool reads a written file.
+// detection, the directory (listing, newest good, pruning, temp files, names that are not
+// regular files, never replacing a file), and that the stock `capnp decode` tool reads a
+// written file.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <random>
 #include <string>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "messages/checkpoint_file.hpp"
@@ -139,6 +141,8 @@ bool contains(const std::string& text, const std::string& part) {
 
 TEST_CASE("checkpoint file names") {
   CHECK(checkpoint_file_name(1234) == "ckpt-000000001234.tether");
+  CHECK(checkpoint_file_name(1234, 1) == "ckpt-000000001234.tether");
+  CHECK(checkpoint_file_name(1234, 2) == "ckpt-000000001234-2.tether");
   CHECK(checkpoint_file_name(0) == "ckpt-000000000000.tether");
   CHECK(checkpoint_file_name(18446744073709551615ull) == "ckpt-18446744073709551615.tether");
 }
@@ -162,13 +166,14 @@ TEST_CASE("an inconsistent checkpoint is not written") {
   auto d = sample(5);
   d.shards[1].range_begin += 1;
   auto st = write_checkpoint(tmp.path, d);
-  CHECK(st.code() == errc::invalid_argument);
+  REQUIRE_FALSE(st);
+  CHECK(st.error().code() == errc::invalid_argument);
   d = sample(5);
   d.shards[2].slots[0].pop_back();
-  CHECK(write_checkpoint(tmp.path, d).code() == errc::invalid_argument);
+  CHECK(write_checkpoint(tmp.path, d).error().code() == errc::invalid_argument);
   d = sample(5);
   d.total_params += 1;
-  CHECK(write_checkpoint(tmp.path, d).code() == errc::invalid_argument);
+  CHECK(write_checkpoint(tmp.path, d).error().code() == errc::invalid_argument);
   CHECK(fs::is_empty(tmp.path));
 }
 
@@ -293,6 +298,79 @@ TEST_CASE("remove_temp_files deletes only leftover temp files") {
   CHECK(fs::exists(file_in(tmp.path, 3)));
 }
 
+TEST_CASE("a second checkpoint at the same update count gets a name of its own") {
+  temp_dir tmp;
+  auto first = write_checkpoint(tmp.path, sample(40));
+  REQUIRE(first);
+  CHECK(first.value() == file_in(tmp.path, 40));
+  const auto before = slurp(first.value());
+  auto other = sample(40);
+  other.seed = 99; // different content, same count: a resume that added no update
+  auto second = write_checkpoint(tmp.path, other);
+  REQUIRE(second);
+  CHECK(second.value() == tmp.path + "/ckpt-000000000040-2.tether");
+  CHECK(slurp(first.value()) == before); // the first file is untouched
+  auto third = write_checkpoint(tmp.path, other);
+  REQUIRE(third);
+  CHECK(third.value() == tmp.path + "/ckpt-000000000040-3.tether");
+  REQUIRE(write_checkpoint(tmp.path, sample(41)));
+  // Newest first: by update count, then by copy.
+  CHECK(list_checkpoints(tmp.path) == std::vector<std::string>{file_in(tmp.path, 41), third.value(),
+                                                               second.value(), first.value()});
+  auto newest_at_40 = read_checkpoint(third.value());
+  REQUIRE(newest_at_40);
+  CHECK(newest_at_40->seed == 99);
+  REQUIRE(prune_checkpoints(tmp.path, 2));
+  CHECK(list_checkpoints(tmp.path) ==
+        std::vector<std::string>{file_in(tmp.path, 41), third.value()});
+}
+
+TEST_CASE("names that are not regular files are skipped, never opened blocking") {
+  temp_dir tmp;
+  REQUIRE(write_checkpoint(tmp.path, sample(10)));
+  REQUIRE(::mkfifo(file_in(tmp.path, 30).c_str(), 0644) == 0);
+  fs::create_directory(file_in(tmp.path, 20));
+  fs::create_symlink(tmp.path + "/nowhere", file_in(tmp.path, 25));
+  auto listing = scan_checkpoints(tmp.path);
+  CHECK(listing.files == std::vector<std::string>{file_in(tmp.path, 10)});
+  REQUIRE(listing.skipped.size() == 3);
+  CHECK(contains(listing.skipped[0], file_in(tmp.path, 30) + ": a FIFO"));
+  CHECK(contains(listing.skipped[1], file_in(tmp.path, 25) + ": a symbolic link to nothing"));
+  CHECK(contains(listing.skipped[2], file_in(tmp.path, 20) + ": a directory"));
+  // Reading the FIFO directly returns at once with the reason (no writer ever comes).
+  auto fifo = read_checkpoint(file_in(tmp.path, 30));
+  REQUIRE_FALSE(fifo);
+  CHECK(fifo.error().code() == errc::io_error);
+  CHECK(contains(fifo.error().message(), "FIFO"));
+  auto loaded = load_newest_good(tmp.path);
+  REQUIRE(loaded);
+  CHECK(loaded->path == file_in(tmp.path, 10));
+  CHECK(loaded->skipped.size() == 3);
+  // Pruning deletes only checkpoints: the FIFO, the link and the directory stay.
+  REQUIRE(prune_checkpoints(tmp.path, 0));
+  CHECK(fs::is_fifo(file_in(tmp.path, 30)));
+  CHECK(fs::is_directory(file_in(tmp.path, 20)));
+  CHECK(fs::is_symlink(file_in(tmp.path, 25)));
+  auto none = load_newest_good(tmp.path);
+  REQUIRE_FALSE(none);
+  CHECK(none.error().code() == errc::not_found);
+  CHECK(contains(none.error().message(), "FIFO"));
+}
+
+TEST_CASE("a FIFO with the temp file's name does not block the writer") {
+  temp_dir tmp;
+  const std::string temp = tmp.path + "/.ckpt-000000000005.tether.tmp";
+  REQUIRE(::mkfifo(temp.c_str(), 0644) == 0);
+  auto written = write_checkpoint(tmp.path, sample(5));
+  REQUIRE_FALSE(written);
+  CHECK(written.error().code() == errc::io_error);
+  CHECK(contains(written.error().message(), "is not a regular file"));
+  CHECK(fs::is_fifo(temp));
+  remove_temp_files(tmp.path); // a leftover of a crashed writer, whatever it is
+  CHECK_FALSE(fs::exists(temp));
+  REQUIRE(write_checkpoint(tmp.path, sample(5)));
+}
+
 TEST_CASE("check_writable_dir") {
   temp_dir tmp;
   auto fresh = tmp.path + "/x/y";
@@ -309,8 +387,9 @@ TEST_CASE("check_writable_dir") {
                             "\": Not a directory; choose another --checkpoint-dir");
   CHECK_FALSE(check_writable_dir(tmp.path + "/plain"));
   auto write = write_checkpoint(below, sample(1));
-  CHECK(write.code() == errc::io_error);
-  CHECK(contains(write.message(), "Not a directory"));
+  REQUIRE_FALSE(write);
+  CHECK(write.error().code() == errc::io_error);
+  CHECK(contains(write.error().message(), "Not a directory"));
 }
 
 TEST_CASE("the stock capnp tool decodes a checkpoint") {
