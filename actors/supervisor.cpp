@@ -145,8 +145,10 @@ void on_diverged(self_ptr self, uint32_t slot, uint64_t clock, const std::string
     st.report.diverged = true;
     st.report.failure = "training diverged at update " + std::to_string(st.progress().updates())
                         + " (worker " + std::to_string(slot) + ", step " + std::to_string(clock)
-                        + "): " + what + "; the newest good checkpoint is kept: lower --lr (or "
-                                         "add --clip) and run again with --resume";
+                        + "): " + what
+                        + "; no non-finite gradient was applied, so every checkpoint of this run "
+                          "is usable: lower --lr and run again (with --resume to go on from the "
+                          "newest)";
   }
   on_worker_done(self, slot);
   begin_stop(self);
@@ -409,7 +411,9 @@ void finish(self_ptr self) {
   st.progress().end_training(now);
   auto& r = st.report;
   const auto& ledger = st.progress();
-  r.updates = ledger.updates();
+  // After a final cut the model holds what the cut took, which can be ahead of the
+  // acknowledged steps (a worker killed between its push and its report).
+  r.updates = r.final_params.empty() ? ledger.updates() : r.final_point.updates;
   r.samples = ledger.samples();
   r.blocked_seconds = ledger.blocked_seconds();
   r.training_seconds = ledger.training_seconds(now);

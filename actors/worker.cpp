@@ -120,7 +120,8 @@ void step(self_ptr self) {
   if (!std::isfinite(*loss) || !all_finite(st.grad)) {
     self->send(st.spec.supervisor, diverged_atom_v, st.spec.slot, st.clock,
                std::string{std::isfinite(*loss) ? "the gradient is not finite"
-                                                : "the loss is " + std::to_string(*loss)});
+                           : std::isnan(*loss)      ? "the loss is not a number (NaN)"
+                                                    : "the loss is infinite"});
     self->quit();
     return;
   }

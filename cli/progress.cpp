@@ -94,7 +94,7 @@ std::string closing_lines(const job_config& cfg, const job_outcome& outcome) {
                   static_cast<unsigned long long>(r.updates), thousands(r.samples).c_str(),
                   r.training_seconds, r.wall_seconds);
   }
-  std::string out = r.stopped_early ? "stopped: " : "done: ";
+  std::string out = r.stopped_early ? "stopped: " : !r.failure.empty() ? "ended early: " : "done: ";
   if (cfg.dataset == dataset_kind::linreg)
     out += format("test mse %.6f, weights distance from least squares %.2e", f.test_mse,
                   weights_distance(r.final_params, outcome.least_squares));

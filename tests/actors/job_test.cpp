@@ -2,6 +2,7 @@
 // kills, the restart budget, stop and resume, corrupt checkpoints, bad set-ups.
 #include "actors/job.hpp"
 #include "messages/checkpoint_file.hpp"
+#include "tests/skip.hpp"
 
 #include <doctest/doctest.h>
 #include "tests/actors/linreg_job.hpp"
@@ -59,8 +60,8 @@ TEST_CASE("linear regression converges to the least-squares weights") {
 
 TEST_CASE("Fashion-MNIST on a 10,000-sample subset reaches 0.75 test accuracy") {
   if (!fs::exists(fashion_dir)) {
-    MESSAGE("skipped: " << fashion_dir << " is missing (Debian package dataset-fashion-mnist)");
-    return;
+    tether::testing::skip_test(std::string(fashion_dir) +
+                               " is missing (Debian package dataset-fashion-mnist)");
   }
   temp_dir dir;
   job_config cfg;

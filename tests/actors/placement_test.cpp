@@ -45,7 +45,7 @@ TEST_CASE("workers fill the nodes in proportion to their cores") {
   CHECK(nodes[1].shards + nodes[1].workers == 3);
 }
 
-TEST_CASE("unusable nodes get nothing; no usable node gives nothing; ties go to the first") {
+TEST_CASE("unusable nodes get nothing, no usable node gives nothing, ties go to the first") {
   std::vector<node_load> nodes{{false, 8}, {true, 1}, {true, 1}};
   CHECK(pick_node(nodes, placed_role::worker) == std::optional<size_t>{1});
   CHECK(pick_node(nodes, placed_role::shard) == std::optional<size_t>{1});

@@ -178,7 +178,7 @@ TEST_CASE("a BSP round counts each member once, when it is applied") {
   CHECK(core.applied_counts() == std::vector<uint64_t>{2, 1});
 }
 
-TEST_CASE("restore carries applied counts; a state without them restores as zero") {
+TEST_CASE("restore carries applied counts, a state without them restores as zero") {
   shard_core core{0, {0, 1}, {0}, sgd(1), consistency_config{}, 2};
   REQUIRE(core.push(push(0, 0, {1})));
   REQUIRE(core.push(push(1, 0, {1})));

@@ -326,7 +326,7 @@ TEST_CASE("a node whose data differs from the coordinator's is refused with exit
   c.process.stop();
 }
 
-TEST_CASE("SIGINT on the coordinator stops the job with a final checkpoint; nodes exit 0") {
+TEST_CASE("SIGINT on the coordinator stops the job with a final checkpoint, nodes exit 0") {
   temp_dir dir;
   certificates(dir, {"coordinator", "n1", "n2"});
   coordinator c{dir, job(dir, 2, 20)};
@@ -344,7 +344,7 @@ TEST_CASE("SIGINT on the coordinator stops the job with a final checkpoint; node
   CHECK(contains(slurp(dir / "n1.log"), "the job has finished"));
 }
 
-TEST_CASE("a coordinator killed with SIGKILL: nodes notice and exit 1; --resume goes on") {
+TEST_CASE("a coordinator killed with SIGKILL: nodes notice and exit 1, --resume goes on") {
   temp_dir dir;
   certificates(dir, {"coordinator", "n1", "n2"});
   auto args = job(dir, 2, 4, {"--checkpoint-every=300"});

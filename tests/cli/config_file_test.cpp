@@ -53,7 +53,7 @@ TEST_CASE("a config file sets options by their command-line names") {
   CHECK(train({"--config", conf}).workers == 4);
 }
 
-TEST_CASE("comments and blank lines are skipped; a '#' inside a value stays") {
+TEST_CASE("comments and blank lines are skipped, a '#' inside a value stays") {
   temp_dir dir;
   auto conf = dir.write("run.conf", "# a run\n"
                                     "\n"
@@ -172,7 +172,7 @@ TEST_CASE("a flag in the file: alone, or = true / false") {
   CHECK(train({"--config=" + conf, "--resume"}).resume);
 }
 
-TEST_CASE("--straggler repeated in the file adds up; on the command line it replaces the file's") {
+TEST_CASE("--straggler repeated in the file adds up, on the command line it replaces the file's") {
   temp_dir dir;
   auto conf = dir.write("run.conf", "workers = 4\nstraggler = 0:3\nstraggler = 2:1.5,3:2\n");
   auto cfg = train({"--config=" + conf});
@@ -197,7 +197,7 @@ TEST_CASE("tether train --help mentions --config") {
     CHECK_MESSAGE(line.size() <= 100, line);
 }
 
-TEST_CASE("a config file past 1 MiB, or endless, is refused; control bytes are shown escaped") {
+TEST_CASE("a config file past 1 MiB, or endless, is refused, control bytes are shown escaped") {
   temp_dir dir;
   auto big = dir.write("big.conf", std::string(max_config_bytes + 1, '#'));
   CHECK(train_error({"--config=" + big})

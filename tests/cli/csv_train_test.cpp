@@ -81,7 +81,7 @@ double json_number(const std::string& json, const std::string& key) {
 
 } // namespace
 
-TEST_CASE("--dataset=csv needs --train and --test; they are refused with other datasets") {
+TEST_CASE("--dataset=csv needs --train and --test, they are refused with other datasets") {
   auto parsed = parse_train({"--dataset=csv", "--train=a.csv", "--test", "b.csv"});
   REQUIRE_MESSAGE(parsed.is_ok(), parsed.error().message());
   CHECK(parsed->config.dataset == dataset_kind::csv);

@@ -3,8 +3,9 @@
 // no output file; good ones write what weights_export makes. The last case trains a
 // small real job with the binary, exports it and checks with numpy (tests/cli/
 // npz_forward.py) that the exported weights give the accuracy tether reported.
-#include <doctest/doctest.h>
+#include "tests/skip.hpp"
 #include "tests/temp_dir.hpp"
+#include <doctest/doctest.h>
 
 #include "cli/export_command.hpp"
 #include "cli/inspect_command.hpp"
@@ -333,13 +334,12 @@ TEST_CASE("binary: a trained job exported as npz gives the same accuracy in nump
   temp_dir tmp;
   auto log = tmp / "log";
   if (!fs::exists(fashion_dir + "/t10k-images-idx3-ubyte.gz")) {
-    MESSAGE("skipped: no Fashion-MNIST in " << fashion_dir << " (package dataset-fashion-mnist)");
-    return;
+    tether::testing::skip_test(std::string("no Fashion-MNIST in ") + fashion_dir +
+                               " (package dataset-fashion-mnist)");
   }
   auto python = python_with_numpy(log);
   if (python.empty()) {
-    MESSAGE("skipped: no python3 with numpy (apt-get install python3-numpy)");
-    return;
+    tether::testing::skip_test("no python3 with numpy (apt-get install python3-numpy)");
   }
   auto ck = tmp / "ck";
   auto summary = tmp / "summary.json";

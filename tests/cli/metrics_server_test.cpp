@@ -1,5 +1,6 @@
 #include "cli/metrics_log.hpp"
 #include "cli/metrics_server.hpp"
+#include "tests/skip.hpp"
 
 #include <doctest/doctest.h>
 #include "tests/child_process.hpp"
@@ -482,8 +483,7 @@ TEST_CASE("metrics log: one JSON line per point, appended and flushed") {
 
 TEST_CASE("metrics server: a real Prometheus scrapes it" * doctest::test_suite("prometheus")) {
   if (std::system("command -v prometheus > /dev/null 2>&1") != 0) {
-    MESSAGE("skipped: prometheus not found (Debian package prometheus)");
-    return;
+    tether::testing::skip_test("prometheus not found (Debian package prometheus)");
   }
   auto started = metrics_server::start("127.0.0.1:0", "s3cret");
   REQUIRE(started);

@@ -149,7 +149,7 @@ TEST_CASE("choices, model and paths are checked") {
   CHECK(train({"--summary=s.json", "--summary="}).summary_path.empty());
 }
 
-TEST_CASE("--gpus lists devices once each; --gpu-math is fp32 or tf32") {
+TEST_CASE("--gpus lists devices once each, --gpu-math is fp32 or tf32") {
   CHECK(train({"--gpus=0,3"}).gpus == std::vector<int>{0, 3});
   CHECK(value_of(train({"--gpus=1,0"}), "gpus") == "1,0");
   CHECK(train({"--gpus=0", "--gpus="}).gpus.empty());

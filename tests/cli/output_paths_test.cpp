@@ -26,7 +26,7 @@ bool has(const std::string& text, const std::string& part) {
 
 } // namespace
 
-TEST_CASE("same_file: by another path, a symbolic link, a hard link; not yet existing files") {
+TEST_CASE("same_file: by another path, a symbolic link, a hard link, not yet existing files") {
   temp_dir dir;
   auto file = dir.write("a.csv", "1,0\n");
   fs::create_directory(dir / "sub");
@@ -98,7 +98,7 @@ TEST_CASE("check_job_paths: outputs against inputs, each other and the checkpoin
   CHECK(has(check_job_paths(cfg, "").message(), "is what --faults reads"));
 }
 
-TEST_CASE("open_for_append: a file, a device, a FIFO with a reader; not one without") {
+TEST_CASE("open_for_append: a file, a device, a FIFO with a reader, not one without") {
   temp_dir dir;
   auto file = open_for_append({"--log-file", dir / "log"});
   REQUIRE(file);

@@ -1,4 +1,5 @@
 #include "cli/prometheus_text.hpp"
+#include "tests/skip.hpp"
 
 #include <doctest/doctest.h>
 
@@ -196,8 +197,7 @@ TEST_CASE("prometheus_text: no NaN before the first evaluation, labels escaped")
 
 TEST_CASE("prometheus_text: promtool check metrics finds no problem") {
   if (!promtool_found()) {
-    MESSAGE("skipped: promtool not found (Debian package prometheus)");
-    return;
+    tether::testing::skip_test("promtool not found (Debian package prometheus)");
   }
   for (const auto& status : {training_job(), job_status{}}) {
     auto [rc, out] = promtool_check(prometheus_text(status));

@@ -2,6 +2,7 @@
 #include "cli/metrics_server.hpp"
 #include "cli/status_json.hpp"
 #include "cli/status_page.hpp"
+#include "tests/skip.hpp"
 
 #include <doctest/doctest.h>
 #include "tests/child_process.hpp"
@@ -147,8 +148,7 @@ TEST_CASE("status page: self-contained, polls status") {
 TEST_CASE("status page: headless Chromium draws it" * doctest::test_suite("browser")) {
   auto chromium = find_chromium();
   if (chromium.empty()) {
-    MESSAGE("skipped: no chromium found (Debian package chromium)");
-    return;
+    tether::testing::skip_test("no chromium found (Debian package chromium)");
   }
   auto started = metrics_server::start("127.0.0.1:0", "");
   REQUIRE(started);

@@ -2,6 +2,7 @@
 // fresh temp directory), the real Fashion-MNIST set when installed, the synthetic
 // linear-regression set and least squares.
 #include "core/dataset.hpp"
+#include "tests/skip.hpp"
 
 #include <doctest/doctest.h>
 #include "tests/temp_dir.hpp"
@@ -332,8 +333,7 @@ TEST_CASE("load_idx_dir reports a missing directory or file and takes plain file
 TEST_CASE("the installed Fashion-MNIST set loads") {
   const std::string dir = "/usr/share/datasets/fashion-mnist";
   if (!fs::is_directory(dir)) {
-    MESSAGE("skipped: " << dir << " is absent (package dataset-fashion-mnist)");
-    return;
+    tether::testing::skip_test(std::string(dir) + " is absent (package dataset-fashion-mnist)");
   }
   auto r = load_idx_dir(dir);
   REQUIRE_MESSAGE(r.is_ok(), why(r));
@@ -392,7 +392,7 @@ TEST_CASE("least_squares recovers the true weights") {
   CHECK(std::abs((*w)[20] - lr.true_bias) < 0.01);
 }
 
-TEST_CASE("least_squares solves a noiseless system exactly; singular is an error") {
+TEST_CASE("least_squares solves a noiseless system exactly, singular is an error") {
   // y = 2 x0 - 3 x1 + 0.5
   dataset d;
   d.count = 4;

@@ -72,7 +72,7 @@ TEST_CASE("exit, stop and flip checkpoint are timed faults in written order") {
   CHECK(plan.timed[2].when.step == 7);
 }
 
-TEST_CASE("message faults take a fraction or a percentage; a repeat replaces") {
+TEST_CASE("message faults take a fraction or a percentage, a repeat replaces") {
   auto plan = parse("drop push 1%; duplicate pull 0.25; flip push 100%; delay pull 5% 200ms;"
                     "drop pull 0; drop push 0.5");
   CHECK(plan.push.drop == doctest::Approx(0.5));

@@ -40,7 +40,7 @@ TEST_CASE("sgd: w -= lr * (g + wd * w)") {
   CHECK(opt.steps() == 2);
 }
 
-TEST_CASE("momentum: v = mu v + (g + wd w); w -= lr v") {
+TEST_CASE("momentum: v = mu v + (g + wd w), w -= lr v") {
   auto opt = make(optimizer_kind::momentum);
   std::vector<float> w{1.0f, -2.0f};
   opt.apply(w, grad, 0.1f); // v = 0.6, -0.45

@@ -1,4 +1,5 @@
 #include "core/text_corpus.hpp"
+#include "tests/skip.hpp"
 
 #include "tests/temp_dir.hpp"
 
@@ -99,8 +100,8 @@ TEST_CASE("text corpus: the default corpus takes regular files, sorted, not .dat
 
 TEST_CASE("text corpus: the fortunes package, where installed") {
   if (!std::filesystem::is_directory(default_corpus_dir)) {
-    MESSAGE("skipped: " << default_corpus_dir << " is absent (Debian package fortunes)");
-    return;
+    tether::testing::skip_test(std::string(default_corpus_dir) +
+                               " is absent (Debian package fortunes)");
   }
   auto r = load_default_corpus(64);
   REQUIRE(r.is_ok());

@@ -176,7 +176,7 @@ TEST_CASE("bsp: the gate answers clock c only once every live worker has reached
   CHECK(core.may_answer(0, 1));
 }
 
-TEST_CASE("bsp: a push ahead of the open round is not mixed in; it moves its worker on") {
+TEST_CASE("bsp: a push ahead of the open round is not mixed in, it moves its worker on") {
   // Worker 1 says it is at clock 3: an earlier instance of this shard (before a restore)
   // answered it for clock 3. It is no member of round 0 any more; its push waits for
   // round 3 (refused until then: the worker retries from a pull).
