@@ -7,8 +7,8 @@
 # Usage: bench/lm_run.sh [--rounds N] [--seconds S]
 # Environment:
 #   BUILD_DIR   build directory with bench/lm_compute (default ./build)
-#   PYTHONS     space-separated pythons with torch (default: /work/lm-venv/bin/python if it
-#               exists, and /usr/bin/python3 if it imports torch)
+#   PYTHONS     space-separated pythons with torch (default: .venv-bench/bin/python in the
+#               repository if it exists (see bench/run.sh), and /usr/bin/python3 if it imports torch)
 #   OPENBLAS_CORETYPE  passed through to tether and to torch builds that use OpenBLAS
 #               (Debian's); OpenBLAS 0.3.21 falls back to slow Prescott kernels on CPUs it
 #               does not know: see core/blas.hpp blas_better_core()
@@ -26,7 +26,7 @@ while [[ $# -gt 0 ]]; do
 done
 if [[ -z "${PYTHONS:-}" ]]; then
   PYTHONS=""
-  [[ -x /work/lm-venv/bin/python ]] && PYTHONS="/work/lm-venv/bin/python"
+  [[ -x "$root/.venv-bench/bin/python" ]] && PYTHONS="$root/.venv-bench/bin/python"
   /usr/bin/python3 -c "import torch" 2>/dev/null && PYTHONS="$PYTHONS /usr/bin/python3"
 fi
 [[ -x "$build/bench/lm_compute" ]] || { echo "lm_run: build bench/lm_compute first" >&2; exit 1; }

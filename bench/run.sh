@@ -5,7 +5,9 @@
 # Usage: bench/run.sh [--quick]
 # Environment:
 #   BUILD_DIR  build directory (default build-bench; configured Release if absent)
-#   PYTHON     python with torch (default: /work/venv-bench/bin/python if present, else python3)
+#   PYTHON     python with torch (default: .venv-bench/bin/python in the repository if present,
+#              made with: python3 -m venv .venv-bench && .venv-bench/bin/pip install torch;
+#              else python3)
 #   PYTHON2    a second python with another torch build, also measured (e.g. /usr/bin/python3
 #              with Debian's python3-torch); the faster one-core figure is the baseline
 set -euo pipefail
@@ -16,7 +18,7 @@ quick=()
 [[ "${1:-}" == "--quick" ]] && quick=(--quick)
 
 if [[ -z "${PYTHON:-}" ]]; then
-  if [[ -x /work/venv-bench/bin/python ]]; then PYTHON=/work/venv-bench/bin/python; else PYTHON=python3; fi
+  if [[ -x "$root/.venv-bench/bin/python" ]]; then PYTHON="$root/.venv-bench/bin/python"; else PYTHON=python3; fi
 fi
 
 if [[ ! -f "$build/build.ninja" ]]; then
