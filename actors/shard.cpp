@@ -40,6 +40,10 @@ void answer_ready(self_ptr self) {
   auto& st = self->state;
   for (size_t i = 0; i < st.waiting.size();) {
     auto& w = st.waiting[i];
+    // A worker that joined since (the job grew) may have lowered the slowest live clock:
+    // an answer allowed before but not sent yet waits again, so the bound holds when sent.
+    if (w.allowed && !st.core->may_answer(w.worker, w.clock))
+      w.allowed = false;
     if (!w.allowed && st.core->may_answer(w.worker, w.clock)) {
       w.allowed = true;
       w.needs = st.changes;

@@ -8,10 +8,12 @@
 //   training --every worker done, or stop--> finishing --> final cut (evaluation and the
 //   final checkpoint) --> finished (report sent to the runner, every child stopped)
 //
-// Files: supervisor.cpp (behaviour, progress, the end), supervisor_failures.cpp (one
-// handler per kind of failure), supervisor_nodes.cpp (placement), supervisor_elastic.cpp
-// (nodes joining, draining, growing and shrinking), replicas.cpp (standbys), cut.cpp
-// (cuts), publish.cpp (status), fault_injector.cpp (--faults).
+// Files: supervisor.cpp (behaviour, progress, the end), supervisor_steps.cpp (the steps
+// the files share: starting workers, shard specs, restore points, the restart budget),
+// supervisor_failures.cpp (one handler per kind of failure), supervisor_nodes.cpp
+// (placement), supervisor_elastic.cpp (nodes joining, draining, growing and shrinking),
+// replicas.cpp (standbys), cut.cpp (cuts), publish.cpp (status), fault_injector.cpp
+// (--faults).
 #pragma once
 
 #include "actors/supervisor_state.hpp"

@@ -27,10 +27,6 @@ namespace {
 using self_ptr = supervisor_pointer;
 using namespace std::chrono_literals;
 
-void info(self_ptr self, const std::string& line) {
-  caf::anon_send(self->state.args.runner, info_atom_v, line);
-}
-
 uint32_t free_cores(const node_record& n) {
   auto used = n.shards + n.workers;
   return n.hello.cores > used ? n.hello.cores - used : 0;

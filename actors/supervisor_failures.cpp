@@ -24,10 +24,6 @@ namespace {
 
 using self_ptr = supervisor_pointer;
 
-void info(self_ptr self, const std::string& line) {
-  caf::anon_send(self->state.args.runner, info_atom_v, line);
-}
-
 /// An actor that ended with remote_link_unreachable took its node with it: place nothing
 /// more there (the registrar's node_down may come later).
 void node_gone_with(self_ptr self, int node, const caf::error& reason) {

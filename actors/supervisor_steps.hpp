@@ -53,6 +53,13 @@ void shrink_for(supervisor_pointer self, size_t node);
 /// Once everything of the start is placed (cluster): the placement lines for the operator.
 void tell_placement_once_placed(supervisor_pointer self);
 
+/// One line for the operator (the runner prints it).
+void info(supervisor_pointer self, const std::string& line);
+
+/// Nothing can run a shard or a worker any more: the job stops (the newest checkpoint on
+/// disk is where a --resume starts).
+void cannot_place(supervisor_pointer self, const caf::error& err);
+
 /// Workers now live (placing or running, not retiring).
 uint32_t live_workers(const supervisor_state& st);
 
