@@ -340,6 +340,8 @@ std::vector<option_spec> make_train_options() {
                   },
                   [](job_config& cfg, const std::string& text) -> status {
                     std::vector<int> gpus;
+                    if (!text.empty() && text.back() == ',') // "0,": an item is missing
+                      return bad("expected device numbers separated by commas, e.g. 0,1");
                     size_t start = 0;
                     while (start < text.size()) {
                       auto end = text.find(',', start);
