@@ -247,7 +247,7 @@ result<parsed_command> parse_command_line(int argc, const char* const* argv) {
   if (first.starts_with("-"))
     return bad("unknown option " + std::string(first.substr(0, first.find('='))) +
                " for tether; see tether --help");
-  return bad("unknown command " + std::string(first) + did_you_mean(first, {"train", "coordinator", "node", "export", "inspect"}, "") +
+  return bad("unknown command " + std::string(first) + did_you_mean(first, {"train", "simulate", "coordinator", "node", "export", "inspect"}, "") +
              "; see tether --help");
 }
 
@@ -259,6 +259,8 @@ std::string help_text(const std::string& command) {
            "commands:\n"
            "  train    train a model with asynchronous SGD on a parameter-server cluster in\n"
            "           this process (tether train --help lists its options)\n"
+           "  simulate run a job of up to 100000 simulated workers in virtual time: the real\n"
+           "           shard logic and gradients (tether simulate --help)\n"
            "  coordinator\n"
            "           train across machines: wait for nodes, place shards and workers on\n"
            "           them (tether coordinator --help)\n"

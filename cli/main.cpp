@@ -5,6 +5,7 @@
 #include "cli/inspect_command.hpp"
 #include "cli/node_command.hpp"
 #include "cli/options.hpp"
+#include "cli/simulate_command.hpp"
 #include "cli/train_command.hpp"
 
 #include <iostream>
@@ -25,6 +26,8 @@ int main(int argc, char** argv) {
     return coordinator_command(argc - 1, argv + 1);
   if (argc > 1 && std::string(argv[1]) == "node")
     return node_command(argc - 1, argv + 1);
+  if (argc > 1 && std::string(argv[1]) == "simulate")
+    return simulate_command(argc - 1, argv + 1);
   auto parsed = parse_command_line(argc, argv);
   if (!parsed) {
     std::cerr << "tether: " << parsed.error().message() << "\n";

@@ -31,7 +31,8 @@ const char* outcome_name(const job_outcome& outcome) {
   return "failed";
 }
 
-std::string summary_json(const job_config& cfg, const job_outcome& outcome) {
+std::string summary_json(const job_config& cfg, const job_outcome& outcome,
+                         const std::function<void(json_writer&)>& extra) {
   const auto& r = *outcome.report;
   const auto& f = r.final_point;
   bool regression = cfg.dataset == dataset_kind::linreg;
@@ -134,6 +135,8 @@ std::string summary_json(const job_config& cfg, const job_outcome& outcome) {
   w.key("stopped_early").boolean(r.stopped_early);
   w.key("outcome").string(outcome_name(outcome));
   w.key("failure").string(outcome.failure == job_failure::none ? std::string{} : outcome.message);
+  if (extra)
+    extra(w);
   w.key("curve").begin_array();
   for (const auto& p : r.curve)
     write_progress_point(w, p, regression);

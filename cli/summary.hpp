@@ -5,6 +5,7 @@
 #include "actors/job.hpp"
 #include "actors/job_config.hpp"
 
+#include <functional>
 #include <string>
 
 namespace tether {
@@ -17,8 +18,12 @@ double weights_distance(const std::vector<float>& params, const std::vector<doub
 /// restart_budget_spent, checkpoint_failed, failed (or usage, data before training).
 const char* outcome_name(const job_outcome& outcome);
 
+class json_writer;
+
 /// The summary document (pretty-printed JSON). Written for every job that started
-/// training, also one that failed: "outcome" and "failure" say how it ended.
-std::string summary_json(const job_config& cfg, const job_outcome& outcome);
+/// training, also one that failed: "outcome" and "failure" say how it ended. `extra`,
+/// when given, adds keys of its own before "curve" (`tether simulate`'s virtual time).
+std::string summary_json(const job_config& cfg, const job_outcome& outcome,
+                         const std::function<void(json_writer&)>& extra = {});
 
 } // namespace tether
