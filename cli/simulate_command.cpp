@@ -99,6 +99,8 @@ int simulate_command(int argc, const char* const* argv) {
                                    && settings.step.seconds > 0
                                  ? settings.step.seconds
                                  : measure_step_seconds(*plan);
+  if (settings.step.kind == step_time_kind::constant)
+    settings.step.seconds = settings.base_step_seconds; // shown and summarised as run
   if (!cfg.quiet)
     std::cout << "tether simulate: " << cfg.workers << " workers, " << cfg.shards << " shards, "
               << to_string(cfg.consistency.model) << ", model " << plan->net->spec().to_string()

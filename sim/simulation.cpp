@@ -272,6 +272,8 @@ void engine::start_step(uint32_t w) {
 void engine::compute(uint32_t w) {
   auto& wk = workers_[w];
   const auto& t = wk.tickets.at(wk.clock);
+  if (hooks_.on_step)
+    hooks_.on_step(w, wk.clock, t);
   auto idx = order_.indices(t.epoch, t.index);
   gather_batch(*plan_.data.train, idx, x_, y_);
   wk.loss = plan_.net->loss_and_gradient(wk.buf, x_, y_, idx.size(), grad_, ws_);

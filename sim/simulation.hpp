@@ -21,6 +21,7 @@
 
 #include "actors/job_plan.hpp"
 #include "actors/report.hpp"
+#include "messages/types.hpp"
 #include "sim/step_time.hpp"
 
 #include <functional>
@@ -45,6 +46,8 @@ struct sim_result {
 
 struct sim_hooks {
   std::function<void(const progress_point&)> on_point; ///< each evaluation point
+  /// Each gradient computed: the worker, its clock and the batch (tests, traces).
+  std::function<void(uint32_t worker, uint64_t clock, batch_ticket ticket)> on_step;
 };
 
 /// Runs the job of `plan` (fresh start: the model's seeded initial parameters) in virtual

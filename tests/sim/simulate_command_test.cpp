@@ -1,0 +1,78 @@
+// `tether simulate`'s command line: the simulator's options and their refusals.
+#include "cli/simulate_options.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <string>
+#include <sys/wait.h>
+#include <vector>
+
+using namespace tether;
+
+namespace {
+
+result<simulate_args> parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "simulate");
+  return parse_simulate_args(static_cast<int>(args.size()), args.data());
+}
+
+} // namespace
+
+TEST_SUITE_BEGIN("sim");
+
+TEST_CASE("simulate takes 10000 workers and its own options beside train's") {
+  auto a = parse({"--workers=10000", "--step-time=straggler:0.05,3", "--latency", "0.0002",
+                  "--bandwidth=1e9", "--apply-rate=2e9", "--consistency=ssp", "--staleness=3",
+                  "--model=softmax"});
+  REQUIRE_MESSAGE(a, a.error().message());
+  CHECK(a->config.workers == 10000);
+  CHECK(a->config.consistency.staleness == 3);
+  CHECK(a->settings.step.kind == step_time_kind::straggler);
+  CHECK(a->settings.latency_seconds == 0.0002);
+  CHECK(a->settings.bandwidth == 1e9);
+  CHECK(a->settings.apply_rate == 2e9);
+}
+
+TEST_CASE("bad simulate options are refused with the option named") {
+  struct bad_case {
+    std::vector<const char*> args;
+    std::string names;
+  };
+  std::vector<bad_case> cases{
+    {{"--workers=0"}, "--workers=0"},
+    {{"--workers=100001"}, "--workers=100001"},
+    {{"--workers=ten"}, "--workers=ten"},
+    {{"--workers"}, "--workers needs a value"},
+    {{"--step-time=gamma:1"}, "--step-time=gamma:1"},
+    {{"--step-time=lognormal:0.001"}, "--step-time=lognormal:0.001"},
+    {{"--latency=-1"}, "--latency=-1"},
+    {{"--latency=1s"}, "--latency=1s"},
+    {{"--bandwidth=0"}, "--bandwidth=0"},
+    {{"--apply-rate=abc"}, "--apply-rate=abc"},
+    {{"--gpus=0"}, "--gpus"},
+    {{"--straggler=1:3"}, "--straggler"},
+    {{"--lr=-1"}, "--lr"},
+    {{"--bogus=1"}, "--bogus"},
+  };
+  for (auto& c : cases) {
+    CAPTURE(c.names);
+    auto a = parse(c.args);
+    REQUIRE_FALSE(a);
+    CHECK(a.error().code() == errc::invalid_argument);
+    CHECK(a.error().message().find(c.names) != std::string::npos);
+  }
+}
+
+TEST_CASE("the binary exits 2 on a bad simulate option and lists simulate in its help") {
+  std::string tether = std::string(TETHER_BINARY_DIR) + "/cli/tether";
+  int rc = std::system((tether + " simulate --step-time=constant:0 >/dev/null 2>&1").c_str());
+  REQUIRE(WIFEXITED(rc));
+  CHECK(WEXITSTATUS(rc) == 2);
+  rc = std::system((tether + " simulate --workers=200000 >/dev/null 2>&1").c_str());
+  REQUIRE(WIFEXITED(rc));
+  CHECK(WEXITSTATUS(rc) == 2);
+  rc = std::system((tether + " --help | grep -q '^  simulate'").c_str());
+  REQUIRE(WIFEXITED(rc));
+  CHECK(WEXITSTATUS(rc) == 0);
+}
