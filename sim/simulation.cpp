@@ -284,7 +284,7 @@ void engine::compute(uint32_t w) {
          + "): the loss or gradient is not finite; lower --lr");
     return;
   }
-  std::copy(grad_.begin(), grad_.end(), wk.buf.begin()); // buf now holds the gradient
+  std::swap(wk.buf, grad_); // buf now holds the gradient; grad_ is scratch again
   wk.pushed = true;
   wk.sent_at = now_;
   wk.outstanding = static_cast<uint32_t>(shards_.size());
