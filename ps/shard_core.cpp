@@ -33,29 +33,35 @@ result<shard_core> shard_core::restore(shard_state state, optimizer_config cfg,
   core.version_ = state.version;
   for (size_t w = 0; w < workers && w < state.applied_clocks.size(); ++w)
     core.applied_[w] = state.applied_clocks[w];
+  core.low_known_ = false;
   for (size_t w = 0; w < workers && w < state.applied_counts.size(); ++w)
     core.counts_[w] = state.applied_counts[w];
   return core;
 }
 
 result<bool> shard_core::push(const push_request& push) {
-  if (push.worker >= applied_.size())
-    return status{errc::invalid_argument, "push from unknown worker " + std::to_string(push.worker)};
-  if (push.range_begin != range_.begin || push.grad.size() != range_.size())
+  return this->push(push.worker, push.clock, push.base_version, push.range_begin, push.grad);
+}
+
+result<bool> shard_core::push(uint32_t worker, uint64_t clock, uint64_t base_version,
+                              uint64_t range_begin, std::span<const float> grad) {
+  if (worker >= applied_.size())
+    return status{errc::invalid_argument, "push from unknown worker " + std::to_string(worker)};
+  if (range_begin != range_.begin || grad.size() != range_.size())
     return status{errc::invalid_argument,
-                  "push for range at " + std::to_string(push.range_begin) + " with "
-                    + std::to_string(push.grad.size()) + " values sent to shard "
+                  "push for range at " + std::to_string(range_begin) + " with "
+                    + std::to_string(grad.size()) + " values sent to shard "
                     + std::to_string(index_) + " [" + std::to_string(range_.begin) + ", "
                     + std::to_string(range_.end) + ")"};
-  auto w = push.worker;
-  observe(w, push.clock);
-  if (push.clock < applied_[w] || (in_round_[w] && push.clock == round_clock_)) {
+  auto w = worker;
+  observe(w, clock);
+  if (clock < applied_[w] || (in_round_[w] && clock == round_clock_)) {
     ++stats_.duplicates;
     return false;
   }
   if (consistency_.model != consistency_model::bsp) {
-    apply(push.grad, push.base_version, w);
-    applied_[w] = push.clock + 1;
+    apply(grad, base_version, w);
+    raise_clock(w, clock + 1);
     ++counts_[w];
     return true;
   }
@@ -64,19 +70,19 @@ result<bool> shard_core::push(const push_request& push) {
   // lets a worker compute at a clock other than the open round's, so this happens only
   // in a transition (a restore, a late message), and the worker's retry comes right.
   auto round = min_live_clock();
-  if (!live_[w] || push.clock != applied_[w] || push.clock != round)
+  if (!live_[w] || clock != applied_[w] || clock != round)
     return status{errc::invalid_argument,
                   "push of worker " + std::to_string(w) + " at clock "
-                    + std::to_string(push.clock) + " while shard " + std::to_string(index_)
+                    + std::to_string(clock) + " while shard " + std::to_string(index_)
                     + " gathers round " + std::to_string(round) + "; pull and try again"};
   if (!round_open_) {
     // The round's first gradient starts the sum: no zeroing pass.
-    round_sum_.assign(push.grad.begin(), push.grad.end());
+    round_sum_.assign(grad.begin(), grad.end());
     round_open_ = true;
     round_clock_ = round;
   } else {
     for (size_t i = 0; i < round_sum_.size(); ++i)
-      round_sum_[i] += push.grad[i];
+      round_sum_[i] += grad[i];
   }
   in_round_[w] = true;
   ++stats_.applied;
@@ -109,7 +115,7 @@ void shard_core::complete_round_if_ready() {
   ++version_;
   for (size_t w = 0; w < in_round_.size(); ++w) {
     if (in_round_[w]) {
-      applied_[w] = round_clock_ + 1;
+      raise_clock(static_cast<uint32_t>(w), round_clock_ + 1);
       ++counts_[w];
     }
     in_round_[w] = false;
@@ -143,16 +149,34 @@ void shard_core::apply(std::span<const float> grad, uint64_t base_version, uint3
 }
 
 uint64_t shard_core::min_live_clock() const {
-  uint64_t low = UINT64_MAX;
-  for (size_t w = 0; w < applied_.size(); ++w)
-    if (live_[w])
-      low = std::min(low, applied_[w]);
-  return low;
+  if (low_known_)
+    return low_;
+  low_ = UINT64_MAX;
+  at_low_ = 0;
+  for (size_t w = 0; w < applied_.size(); ++w) {
+    if (!live_[w])
+      continue;
+    if (applied_[w] < low_) {
+      low_ = applied_[w];
+      at_low_ = 0;
+    }
+    at_low_ += applied_[w] == low_ ? 1 : 0;
+  }
+  low_known_ = true;
+  return low_;
+}
+
+void shard_core::raise_clock(uint32_t worker, uint64_t clock) {
+  // Clocks only grow: the smallest live clock moves only when the last live worker at it
+  // moves on (or leaves), so it is rescanned once per new value, not once per change.
+  if (low_known_ && live_[worker] && applied_[worker] == low_ && --at_low_ == 0)
+    low_known_ = false;
+  applied_[worker] = clock;
 }
 
 void shard_core::observe(uint32_t worker, uint64_t clock) {
   if (worker < applied_.size() && live_[worker] && !in_round_[worker] && clock > applied_[worker]) {
-    applied_[worker] = clock;
+    raise_clock(worker, clock);
     complete_round_if_ready(); // it is no longer a member of an open round below its clock
   }
 }
@@ -187,6 +211,8 @@ param_slice shard_core::answer(uint32_t worker, uint64_t clock, std::vector<floa
 void shard_core::leave(uint32_t worker) {
   if (worker >= live_.size())
     return;
+  if (live_[worker])
+    raise_clock(worker, applied_[worker]); // no longer counted at the smallest clock
   live_[worker] = false;
   complete_round_if_ready();
 }
@@ -205,6 +231,8 @@ void shard_core::join(uint32_t worker, uint64_t clock) {
   live_[worker] = true;
   if (!in_round_[worker])
     applied_[worker] = std::max(applied_[worker], clock);
+  low_known_ = false; // a worker that comes back may be the slowest
+
 }
 
 param_slice shard_core::slice() const {
@@ -262,6 +290,7 @@ result<shard_core> shard_core::from_image(replica_image image) const {
   auto& c = *core;
   for (size_t w = 0; w < workers; ++w) {
     c.live_[w] = image.live[w] != 0;
+    c.low_known_ = false;
     if (!image.round_sum.empty() && image.round_clocks[w] != UINT64_MAX) {
       c.in_round_[w] = true;
       c.round_clock_ = image.round_clocks[w];

@@ -29,6 +29,7 @@
 #include "messages/types.hpp"
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace tether {
@@ -49,6 +50,9 @@ public:
   /// duplicate. A gradient for another range, of the wrong size, or from an unknown
   /// worker is errc::invalid_argument.
   result<bool> push(const push_request& push);
+  /// The same, for a gradient held elsewhere (the simulator's: no copy into a request).
+  result<bool> push(uint32_t worker, uint64_t clock, uint64_t base_version, uint64_t range_begin,
+                    std::span<const float> grad);
 
   /// Worker w says it is at clock c (a pull or push of clock c): a live worker is never
   /// behind what it says. Only after a restore (an older state, or clocks taken from
@@ -92,11 +96,15 @@ public:
   /// Continues the statistics of an earlier instance of this shard (a failover's image).
   void set_stats(shard_stats stats) { stats_ = std::move(stats); }
   /// The smallest applied clock among live workers (UINT64_MAX when none is live).
+  /// Amortised O(1): kept between calls and rescanned only when it may have moved.
   uint64_t min_live_clock() const;
 
 private:
   void apply(std::span<const float> grad, uint64_t base_version, uint32_t worker);
   void complete_round_if_ready();
+  /// Sets worker's applied clock to `clock` (>= its current one, or equal on a leave),
+  /// keeping the smallest live clock's cache right.
+  void raise_clock(uint32_t worker, uint64_t clock);
 
   uint32_t index_;
   key_range range_;
@@ -107,6 +115,11 @@ private:
   std::vector<uint64_t> applied_;
   std::vector<uint64_t> counts_;
   std::vector<bool> live_;
+  // The smallest live applied clock and how many live workers are at it (valid when
+  // low_known_; min_live_clock() rescans otherwise).
+  mutable uint64_t low_ = 0;
+  mutable size_t at_low_ = 0;
+  mutable bool low_known_ = false;
   shard_stats stats_;
   // BSP: the round being gathered.
   std::vector<float> round_sum_;  ///< kept allocated between rounds

@@ -86,7 +86,6 @@ private:
   // scratch, reused
   model_workspace ws_;
   std::vector<float> x_, y_, grad_, spare_;
-  push_request push_;
 };
 
 work_dispatcher::settings dispatch_settings(const job_plan& plan) {
@@ -295,12 +294,8 @@ void engine::compute(uint32_t w) {
 void engine::apply(uint32_t w, uint32_t s) {
   auto& wk = workers_[w];
   auto r = shards_[s].range();
-  push_.worker = w;
-  push_.clock = wk.clock;
-  push_.base_version = wk.versions[s];
-  push_.range_begin = r.begin;
-  push_.grad.assign(wk.buf.begin() + r.begin, wk.buf.begin() + r.end);
-  auto taken = shards_[s].push(push_);
+  auto taken = shards_[s].push(w, wk.clock, wk.versions[s], r.begin,
+                               std::span<const float>(wk.buf).subspan(r.begin, r.size()));
   if (!taken) {
     fail("shard " + std::to_string(s) + " refused worker " + std::to_string(w) + "'s push of clock "
          + std::to_string(wk.clock) + ": " + taken.error().message());
