@@ -6,6 +6,7 @@
 #include "cli/progress.hpp"
 #include "cli/simulate_options.hpp"
 #include "cli/summary.hpp"
+#include "core/memory_limit.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -94,6 +95,16 @@ int simulate_command(int argc, const char* const* argv) {
   if (auto* e = std::get_if<setup_error>(&planned))
     return fail(exit_for(e->kind), e->message);
   auto plan = std::get<std::shared_ptr<const job_plan>>(planned);
+  auto need = simulation_bytes(*plan);
+  auto ceiling = process_memory_ceiling();
+  if (need > ceiling.bytes / 2)
+    return fail(exit_usage, "--workers=" + std::to_string(cfg.workers) + " with model "
+                              + plan->net->spec().to_string() + " needs "
+                              + format_bytes(need)
+                              + " for the simulated workers' copies of the parameters, more "
+                                "than half of what this process may use ("
+                              + format_bytes(ceiling.bytes) + ", " + ceiling.source
+                              + "); simulate fewer workers or a smaller model (--model=softmax)");
   auto settings = args->settings;
   settings.base_step_seconds = settings.step.kind == step_time_kind::constant
                                    && settings.step.seconds > 0

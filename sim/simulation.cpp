@@ -400,6 +400,14 @@ result<sim_result> simulate(const job_plan& plan, const sim_settings& settings,
   return e.run();
 }
 
+uint64_t simulation_bytes(const job_plan& plan) {
+  uint64_t per_worker = plan.net->layout().total * sizeof(float);
+  if (plan.cfg.consistency.dc_lambda > 0)
+    per_worker *= 2;
+  uint64_t workers = plan.cfg.workers;
+  return per_worker != 0 && workers > UINT64_MAX / per_worker ? UINT64_MAX : per_worker * workers;
+}
+
 double measure_step_seconds(const job_plan& plan, int steps) {
   const auto& net = *plan.net;
   std::vector<float> params(net.layout().total), grad(params.size()), x, y;

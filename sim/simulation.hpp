@@ -55,6 +55,10 @@ struct sim_hooks {
 result<sim_result> simulate(const job_plan& plan, const sim_settings& settings,
                             const sim_hooks& hooks = {});
 
+/// The memory a simulation of `plan` holds beyond the job's data and model: one parameter
+/// vector per worker, and with DC-ASGD the shards' copy of what each worker read.
+uint64_t simulation_bytes(const job_plan& plan);
+
 /// The mean seconds one gradient of plan's model takes on this machine at plan's batch
 /// (`steps` measured, after one warm-up): the default base step time.
 double measure_step_seconds(const job_plan& plan, int steps = 20);
