@@ -60,7 +60,8 @@ result<sim_result> simulate(const job_plan& plan, const sim_settings& settings,
 uint64_t simulation_bytes(const job_plan& plan);
 
 /// The mean seconds one gradient of plan's model takes on this machine at plan's batch
-/// (`steps` measured, after one warm-up): the default base step time.
+/// (`steps` measured in this thread's CPU time, after one warm-up): the default base step
+/// time.
 double measure_step_seconds(const job_plan& plan, int steps = 20);
 
 } // namespace tether

@@ -41,10 +41,11 @@ result<std::vector<double>> numbers(const std::string& text, size_t count, const
   return out;
 }
 
+/// The shortest text that reads back as v.
 std::string num(double v) {
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.17g", v);
-  return buf;
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  return ec == std::errc{} ? std::string(buf, end) : std::string("?");
 }
 
 } // namespace

@@ -3,7 +3,9 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <unistd.h>
 #include <string>
 #include <sys/wait.h>
 #include <vector>
@@ -77,6 +79,26 @@ TEST_CASE("the binary exits 2 on a bad simulate option and lists simulate in its
   REQUIRE(WIFEXITED(rc));
   CHECK(WEXITSTATUS(rc) == 2);
   rc = std::system((tether + " --help | grep -q '^  simulate'").c_str());
+  REQUIRE(WIFEXITED(rc));
+  CHECK(WEXITSTATUS(rc) == 0);
+}
+
+TEST_CASE("a simulated run writes the summary of a real run plus its virtual time") {
+  std::string tether = std::string(TETHER_BINARY_DIR) + "/cli/tether";
+  std::string summary = "/tmp/tether-sim-summary-" + std::to_string(::getpid()) + ".json";
+  int rc = std::system((tether + " simulate --workers=300 --model=softmax --batch=8 "
+                                 "--limit-train=1600 --epochs=1 --consistency=ssp --staleness=2 --quiet "
+                                 "--step-time=straggler:0.1,3 --summary=" + summary).c_str());
+  REQUIRE(WIFEXITED(rc));
+  REQUIRE(WEXITSTATUS(rc) == 0);
+  for (const char* key : {"\"virtual_seconds\"", "\"staleness_histogram\"", "\"curve\"",
+                          "\"test_accuracy\"", "\"max_clock_gap\": ", "\"idle_workers\": ",
+                          "\"step_time\": \"straggler:0.1,3\"", "\"workers\": 300"}) {
+    CAPTURE(key);
+    rc = std::system(("grep -q '" + std::string(key) + "' " + summary).c_str());
+    CHECK(WEXITSTATUS(rc) == 0);
+  }
+  std::remove(summary.c_str());
   REQUIRE(WIFEXITED(rc));
   CHECK(WEXITSTATUS(rc) == 0);
 }
