@@ -23,7 +23,9 @@ int fail(int code, const std::string& message) {
 }
 
 int exit_for(job_failure f) {
-  return f == job_failure::data ? exit_bad_data : f == job_failure::usage ? exit_usage : exit_failure;
+  return f == job_failure::data    ? exit_bad_data
+         : f == job_failure::usage ? exit_usage
+                                   : exit_failure;
 }
 
 /// The summary is written at the end: a missing directory would lose the run's result.
@@ -98,28 +100,29 @@ int simulate_command(int argc, const char* const* argv) {
   auto need = simulation_bytes(*plan);
   auto ceiling = process_memory_ceiling();
   if (need > ceiling.bytes / 2)
-    return fail(exit_usage, "--workers=" + std::to_string(cfg.workers) + " with model "
-                              + plan->net->spec().to_string() + " needs "
-                              + format_bytes(need)
-                              + " for the simulated workers' copies of the parameters, more "
-                                "than half of what this process may use ("
-                              + format_bytes(ceiling.bytes) + ", " + ceiling.source
-                              + "); simulate fewer workers or a smaller model (--model=softmax)");
+    return fail(exit_usage, "--workers=" + std::to_string(cfg.workers) + " with model " +
+                                plan->net->spec().to_string() + " needs " + format_bytes(need) +
+                                " for the simulated workers' copies of the parameters, more "
+                                "than half of what this process may use (" +
+                                format_bytes(ceiling.bytes) + ", " + ceiling.source +
+                                "); simulate fewer workers or a smaller model (--model=softmax)");
   auto settings = args->settings;
-  settings.base_step_seconds = settings.step.kind == step_time_kind::constant
-                                   && settings.step.seconds > 0
-                                 ? settings.step.seconds
-                                 : measure_step_seconds(*plan);
+  settings.base_step_seconds =
+      settings.step.kind == step_time_kind::constant && settings.step.seconds > 0
+          ? settings.step.seconds
+          : measure_step_seconds(*plan);
   if (settings.step.kind == step_time_kind::constant)
     settings.step.seconds = settings.base_step_seconds; // shown and summarised as run
   if (!cfg.quiet)
     std::cout << "tether simulate: " << cfg.workers << " workers, " << cfg.shards << " shards, "
               << to_string(cfg.consistency.model) << ", model " << plan->net->spec().to_string()
-              << ", batch " << cfg.batch << ", step time " << settings.step.to_string()
-              << " (base " << settings.base_step_seconds << " s)\n";
+              << ", batch " << cfg.batch << ", step time " << settings.step.to_string() << " (base "
+              << settings.base_step_seconds << " s)\n";
   sim_hooks hooks;
   if (!cfg.quiet)
-    hooks.on_point = [&](const progress_point& p) { std::cout << progress_line(cfg, p) << std::flush; };
+    hooks.on_point = [&](const progress_point& p) {
+      std::cout << progress_line(cfg, p) << std::flush;
+    };
   auto result = simulate(*plan, settings, hooks);
   if (!result)
     return fail(exit_failure, result.error().message());
@@ -134,9 +137,8 @@ int simulate_command(int argc, const char* const* argv) {
     outcome.message = result->report.failure;
   }
   if (!cfg.summary_path.empty()) {
-    auto text = summary_json(cfg, outcome, [&](json_writer& w) {
-      write_simulation(w, settings, *result, real);
-    });
+    auto text = summary_json(cfg, outcome,
+                             [&](json_writer& w) { write_simulation(w, settings, *result, real); });
     if (auto st = write_file_atomically(cfg.summary_path, text); !st)
       return fail(exit_failure, "--summary: " + st.message());
   }

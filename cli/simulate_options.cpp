@@ -19,11 +19,11 @@ result<double> parse_real(const std::string& option, const std::string& text, do
                           bool open_low, const std::string& unit) {
   double v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  bool ok = !text.empty() && ec == std::errc{} && end == text.data() + text.size()
-            && std::isfinite(v) && (open_low ? v > lo : v >= lo);
+  bool ok = !text.empty() && ec == std::errc{} && end == text.data() + text.size() &&
+            std::isfinite(v) && (open_low ? v > lo : v >= lo);
   if (!ok)
-    return bad("--" + option + "=" + text + ": expected a number " + (open_low ? "> " : ">= ")
-               + (lo == 0 ? "0" : std::to_string(lo)) + " (" + unit + ")");
+    return bad("--" + option + "=" + text + ": expected a number " + (open_low ? "> " : ">= ") +
+               (lo == 0 ? "0" : std::to_string(lo)) + " (" + unit + ")");
   return v;
 }
 
@@ -92,7 +92,8 @@ result<simulate_args> parse_simulate_args(int argc, const char* const* argv) {
     } else if (take(argv, argc, i, "apply-rate", value, error)) {
       if (!error)
         return error;
-      auto v = parse_real("apply-rate", value, 0, true, "gradient bytes a shard applies per second");
+      auto v =
+          parse_real("apply-rate", value, 0, true, "gradient bytes a shard applies per second");
       if (!v)
         return v.error();
       out.settings.apply_rate = *v;
@@ -110,13 +111,15 @@ result<simulate_args> parse_simulate_args(int argc, const char* const* argv) {
   if (workers)
     out.config.workers = *workers;
   const auto& c = out.config;
-  const std::pair<const char*, bool> not_simulated[] = {
-    {"--gpus", !c.gpus.empty()},          {"--faults", !c.faults.empty()},
-    {"--resume", c.resume},               {"--max-workers", c.max_workers != 0},
-    {"--min-workers", c.min_workers != 0}};
+  const std::pair<const char*, bool> not_simulated[] = {{"--gpus", !c.gpus.empty()},
+                                                        {"--faults", !c.faults.empty()},
+                                                        {"--resume", c.resume},
+                                                        {"--max-workers", c.max_workers != 0},
+                                                        {"--min-workers", c.min_workers != 0}};
   for (auto [name, given] : not_simulated)
     if (given)
-      return bad(std::string(name) + " is not simulated yet (GPUs, injected faults, resuming "
+      return bad(std::string(name) +
+                 " is not simulated yet (GPUs, injected faults, resuming "
                  "and elastic membership are not built in the simulator; docs/simulator.md)");
   if (!out.config.stragglers.empty() || out.config.step_jitter > 0)
     return bad("--straggler and --step-jitter slow real workers; in a simulation give "

@@ -23,8 +23,8 @@ constexpr uint32_t simulate_max_workers = 100000;
 
 struct simulate_args {
   bool show_help = false;
-  job_config config;         ///< the training options, workers included
-  sim_settings settings;     ///< base_step_seconds 0: measure it
+  job_config config;     ///< the training options, workers included
+  sim_settings settings; ///< base_step_seconds 0: measure it
   bool step_time_given = false;
 };
 

@@ -22,18 +22,18 @@ using ledger_clock = progress_ledger::clock_type;
 /// Virtual seconds as the ledger's time points (its training time is then virtual).
 ledger_clock::time_point at(double seconds) {
   return ledger_clock::time_point(
-    std::chrono::duration_cast<ledger_clock::duration>(std::chrono::duration<double>(seconds)));
+      std::chrono::duration_cast<ledger_clock::duration>(std::chrono::duration<double>(seconds)));
 }
 
 struct sim_worker {
-  std::vector<float> buf;          ///< the parameters read, then the gradient computed on them
-  std::vector<uint64_t> versions;  ///< per shard: the version it was answered at
+  std::vector<float> buf;         ///< the parameters read, then the gradient computed on them
+  std::vector<uint64_t> versions; ///< per shard: the version it was answered at
   std::map<uint64_t, batch_ticket> tickets; ///< by clock
-  uint64_t clock = 0;              ///< steps done
-  uint32_t outstanding = 0;        ///< shard answers still on their way
-  bool pushed = false;             ///< the answers awaited are those of a push
+  uint64_t clock = 0;                       ///< steps done
+  uint32_t outstanding = 0;                 ///< shard answers still on their way
+  bool pushed = false;                      ///< the answers awaited are those of a push
   bool granted_all = false;
-  bool idle = false;               ///< no ticket for its clock yet
+  bool idle = false; ///< no ticket for its clock yet
   bool done = false;
   double sent_at = 0, blocked = 0;
   float loss = 0;
@@ -154,8 +154,8 @@ result<sim_result> engine::run() {
   if (!failure_.empty() && !out_.report.diverged)
     return status{errc::internal, "simulation: " + failure_};
   if (failure_.empty() && !idle_.empty())
-    return status{errc::internal, "simulation: worker " + std::to_string(idle_.front())
-                                    + " waits for a ticket that never comes"};
+    return status{errc::internal, "simulation: worker " + std::to_string(idle_.front()) +
+                                      " waits for a ticket that never comes"};
   ledger_.end_training(at(now_));
   auto& r = out_.report;
   auto p = point();
@@ -191,23 +191,27 @@ result<sim_result> engine::run() {
 
 void engine::handle(const sim_event& e) {
   switch (e.kind) {
-    case sim_event_kind::pull_arrives:
-      shards_[e.shard].observe(e.worker, workers_[e.worker].clock);
-      wait_for(e.shard, e.worker, workers_[e.worker].clock);
-      break;
-    case sim_event_kind::compute_done: compute(e.worker); break;
-    case sim_event_kind::push_arrives: {
-      // One gradient at a time per shard, in arrival order.
-      double start = std::max(now_, shard_free_[e.shard]);
-      shard_free_[e.shard] = start + static_cast<double>(bytes_[e.shard]) / s_.apply_rate;
-      queue_.schedule(shard_free_[e.shard], sim_event_kind::apply_done, e.worker, e.shard);
-      break;
-    }
-    case sim_event_kind::apply_done: apply(e.worker, e.shard); break;
-    case sim_event_kind::answer_arrives:
-      if (--workers_[e.worker].outstanding == 0)
-        arrived_all(e.worker);
-      break;
+  case sim_event_kind::pull_arrives:
+    shards_[e.shard].observe(e.worker, workers_[e.worker].clock);
+    wait_for(e.shard, e.worker, workers_[e.worker].clock);
+    break;
+  case sim_event_kind::compute_done:
+    compute(e.worker);
+    break;
+  case sim_event_kind::push_arrives: {
+    // One gradient at a time per shard, in arrival order.
+    double start = std::max(now_, shard_free_[e.shard]);
+    shard_free_[e.shard] = start + static_cast<double>(bytes_[e.shard]) / s_.apply_rate;
+    queue_.schedule(shard_free_[e.shard], sim_event_kind::apply_done, e.worker, e.shard);
+    break;
+  }
+  case sim_event_kind::apply_done:
+    apply(e.worker, e.shard);
+    break;
+  case sim_event_kind::answer_arrives:
+    if (--workers_[e.worker].outstanding == 0)
+      arrived_all(e.worker);
+    break;
   }
 }
 
@@ -278,9 +282,9 @@ void engine::compute(uint32_t w) {
   wk.loss = plan_.net->loss_and_gradient(wk.buf, x_, y_, idx.size(), grad_, ws_);
   if (!std::isfinite(wk.loss) || !all_finite(grad_)) {
     out_.report.diverged = true;
-    fail("training diverged at update " + std::to_string(ledger_.updates()) + " (worker "
-         + std::to_string(w) + ", step " + std::to_string(wk.clock)
-         + "): the loss or gradient is not finite; lower --lr");
+    fail("training diverged at update " + std::to_string(ledger_.updates()) + " (worker " +
+         std::to_string(w) + ", step " + std::to_string(wk.clock) +
+         "): the loss or gradient is not finite; lower --lr");
     return;
   }
   std::swap(wk.buf, grad_); // buf now holds the gradient; grad_ is scratch again
@@ -297,8 +301,8 @@ void engine::apply(uint32_t w, uint32_t s) {
   auto taken = shards_[s].push(w, wk.clock, wk.versions[s], r.begin,
                                std::span<const float>(wk.buf).subspan(r.begin, r.size()));
   if (!taken) {
-    fail("shard " + std::to_string(s) + " refused worker " + std::to_string(w) + "'s push of clock "
-         + std::to_string(wk.clock) + ": " + taken.error().message());
+    fail("shard " + std::to_string(s) + " refused worker " + std::to_string(w) +
+         "'s push of clock " + std::to_string(wk.clock) + ": " + taken.error().message());
     return;
   }
   wait_for(s, w, wk.clock + 1);
@@ -392,8 +396,8 @@ progress_point engine::point() {
 
 result<sim_result> simulate(const job_plan& plan, const sim_settings& settings,
                             const sim_hooks& hooks) {
-  if (!(settings.base_step_seconds > 0) || !(settings.bandwidth > 0) || !(settings.apply_rate > 0)
-      || !(settings.latency_seconds >= 0))
+  if (!(settings.base_step_seconds > 0) || !(settings.bandwidth > 0) ||
+      !(settings.apply_rate > 0) || !(settings.latency_seconds >= 0))
     return status{errc::invalid_argument,
                   "simulation: base step time, bandwidth and apply rate must be > 0, latency >= 0"};
   engine e(plan, settings, hooks);

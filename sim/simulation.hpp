@@ -37,11 +37,11 @@ struct sim_settings {
 };
 
 struct sim_result {
-  job_report report;             ///< as a real run reports it; times are virtual seconds
-  double virtual_seconds = 0;    ///< when the last worker finished
-  uint64_t steps = 0;            ///< gradients computed
-  uint64_t events = 0;           ///< events processed
-  uint64_t idle_workers = 0;     ///< workers that never got a ticket
+  job_report report;          ///< as a real run reports it; times are virtual seconds
+  double virtual_seconds = 0; ///< when the last worker finished
+  uint64_t steps = 0;         ///< gradients computed
+  uint64_t events = 0;        ///< events processed
+  uint64_t idle_workers = 0;  ///< workers that never got a ticket
 };
 
 struct sim_hooks {

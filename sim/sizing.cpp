@@ -26,7 +26,7 @@ double measure_step_seconds(const job_plan& plan, int steps) {
   auto one = [&](int i) {
     auto idx = order.indices(0, static_cast<size_t>(i) % order.batches_per_epoch());
     gather_batch(*plan.data.train, idx, x, y);
-    (void) net.loss_and_gradient(params, x, y, idx.size(), grad, ws);
+    (void)net.loss_and_gradient(params, x, y, idx.size(), grad, ws);
   };
   // This thread's CPU time: the compute a step needs, whatever else the machine runs.
   auto cpu_seconds = [] {

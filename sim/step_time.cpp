@@ -21,7 +21,8 @@ bool parse_number(const std::string& text, double& out) {
 }
 
 /// Splits "a,b" into numbers; exactly `count` of them.
-result<std::vector<double>> numbers(const std::string& text, size_t count, const std::string& form) {
+result<std::vector<double>> numbers(const std::string& text, size_t count,
+                                    const std::string& form) {
   std::vector<double> out;
   size_t start = 0;
   for (;;) {
@@ -36,8 +37,8 @@ result<std::vector<double>> numbers(const std::string& text, size_t count, const
     start = comma + 1;
   }
   if (out.size() != count)
-    return bad("expected " + form + " (" + std::to_string(count) + " numbers, got "
-               + std::to_string(out.size()) + ")");
+    return bad("expected " + form + " (" + std::to_string(count) + " numbers, got " +
+               std::to_string(out.size()) + ")");
   return out;
 }
 
@@ -52,10 +53,14 @@ std::string num(double v) {
 
 std::string step_time_model::to_string() const {
   switch (kind) {
-    case step_time_kind::constant: return "constant:" + num(seconds);
-    case step_time_kind::lognormal: return "lognormal:" + num(seconds) + "," + num(sigma);
-    case step_time_kind::straggler: return "straggler:" + num(fraction) + "," + num(factor);
-    case step_time_kind::pareto: return "pareto:" + num(alpha) + "," + num(prob);
+  case step_time_kind::constant:
+    return "constant:" + num(seconds);
+  case step_time_kind::lognormal:
+    return "lognormal:" + num(seconds) + "," + num(sigma);
+  case step_time_kind::straggler:
+    return "straggler:" + num(fraction) + "," + num(factor);
+  case step_time_kind::pareto:
+    return "pareto:" + num(alpha) + "," + num(prob);
   }
   return "?";
 }
@@ -100,9 +105,9 @@ result<step_time_model> parse_step_time(const std::string& text) {
     m.alpha = (*v)[0];
     m.prob = (*v)[1];
   } else {
-    return bad("unknown step-time model '" + kind
-               + "'; expected constant:S, lognormal:MEAN,SIGMA, straggler:FRACTION,FACTOR or "
-                 "pareto:ALPHA,PROB");
+    return bad("unknown step-time model '" + kind +
+               "'; expected constant:S, lognormal:MEAN,SIGMA, straggler:FRACTION,FACTOR or "
+               "pareto:ALPHA,PROB");
   }
   return m;
 }
@@ -131,15 +136,18 @@ double step_clock::normal(splitmix64& rng) {
 double step_clock::draw(uint32_t w) {
   auto& rng = rng_[w];
   switch (model_.kind) {
-    case step_time_kind::constant: return model_.seconds > 0 ? model_.seconds : base_;
-    case step_time_kind::lognormal: return std::exp(mu_ + model_.sigma * normal(rng));
-    case step_time_kind::straggler: return slow_[w] ? base_ * model_.factor : base_;
-    case step_time_kind::pareto: {
-      double t = base_;
-      if (rng.uniform() < model_.prob)
-        t += base_ * std::pow(1.0 - rng.uniform(), -1.0 / model_.alpha); // inverse CDF, >= base
-      return t;
-    }
+  case step_time_kind::constant:
+    return model_.seconds > 0 ? model_.seconds : base_;
+  case step_time_kind::lognormal:
+    return std::exp(mu_ + model_.sigma * normal(rng));
+  case step_time_kind::straggler:
+    return slow_[w] ? base_ * model_.factor : base_;
+  case step_time_kind::pareto: {
+    double t = base_;
+    if (rng.uniform() < model_.prob)
+      t += base_ * std::pow(1.0 - rng.uniform(), -1.0 / model_.alpha); // inverse CDF, >= base
+    return t;
+  }
   }
   return base_;
 }

@@ -5,9 +5,9 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <unistd.h>
 #include <string>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <vector>
 
 using namespace tether;
@@ -42,20 +42,20 @@ TEST_CASE("bad simulate options are refused with the option named") {
     std::string names;
   };
   std::vector<bad_case> cases{
-    {{"--workers=0"}, "--workers=0"},
-    {{"--workers=100001"}, "--workers=100001"},
-    {{"--workers=ten"}, "--workers=ten"},
-    {{"--workers"}, "--workers needs a value"},
-    {{"--step-time=gamma:1"}, "--step-time=gamma:1"},
-    {{"--step-time=lognormal:0.001"}, "--step-time=lognormal:0.001"},
-    {{"--latency=-1"}, "--latency=-1"},
-    {{"--latency=1s"}, "--latency=1s"},
-    {{"--bandwidth=0"}, "--bandwidth=0"},
-    {{"--apply-rate=abc"}, "--apply-rate=abc"},
-    {{"--gpus=0"}, "--gpus"},
-    {{"--straggler=1:3"}, "--straggler"},
-    {{"--lr=-1"}, "--lr"},
-    {{"--bogus=1"}, "--bogus"},
+      {{"--workers=0"}, "--workers=0"},
+      {{"--workers=100001"}, "--workers=100001"},
+      {{"--workers=ten"}, "--workers=ten"},
+      {{"--workers"}, "--workers needs a value"},
+      {{"--step-time=gamma:1"}, "--step-time=gamma:1"},
+      {{"--step-time=lognormal:0.001"}, "--step-time=lognormal:0.001"},
+      {{"--latency=-1"}, "--latency=-1"},
+      {{"--latency=1s"}, "--latency=1s"},
+      {{"--bandwidth=0"}, "--bandwidth=0"},
+      {{"--apply-rate=abc"}, "--apply-rate=abc"},
+      {{"--gpus=0"}, "--gpus"},
+      {{"--straggler=1:3"}, "--straggler"},
+      {{"--lr=-1"}, "--lr"},
+      {{"--bogus=1"}, "--bogus"},
   };
   for (auto& c : cases) {
     CAPTURE(c.names);
@@ -75,7 +75,8 @@ TEST_CASE("the binary exits 2 on a bad simulate option and lists simulate in its
   REQUIRE(WIFEXITED(rc));
   CHECK(WEXITSTATUS(rc) == 2);
   // 100,000 copies of the default MLP's 235,146 parameters: 94 GB, refused before any is made.
-  rc = std::system((tether + " simulate --workers=100000 --limit-train=2048 >/dev/null 2>&1").c_str());
+  rc = std::system(
+      (tether + " simulate --workers=100000 --limit-train=2048 >/dev/null 2>&1").c_str());
   REQUIRE(WIFEXITED(rc));
   CHECK(WEXITSTATUS(rc) == 2);
   rc = std::system((tether + " --help | grep -q '^  simulate'").c_str());
@@ -86,9 +87,12 @@ TEST_CASE("the binary exits 2 on a bad simulate option and lists simulate in its
 TEST_CASE("a simulated run writes the summary of a real run plus its virtual time") {
   std::string tether = std::string(TETHER_BINARY_DIR) + "/cli/tether";
   std::string summary = "/tmp/tether-sim-summary-" + std::to_string(::getpid()) + ".json";
-  int rc = std::system((tether + " simulate --workers=300 --model=softmax --batch=8 "
-                                 "--limit-train=1600 --epochs=1 --consistency=ssp --staleness=2 --quiet "
-                                 "--step-time=straggler:0.1,3 --summary=" + summary).c_str());
+  int rc = std::system((tether +
+                        " simulate --workers=300 --model=softmax --batch=8 "
+                        "--limit-train=1600 --epochs=1 --consistency=ssp --staleness=2 --quiet "
+                        "--step-time=straggler:0.1,3 --summary=" +
+                        summary)
+                           .c_str());
   REQUIRE(WIFEXITED(rc));
   REQUIRE(WEXITSTATUS(rc) == 0);
   for (const char* key : {"\"virtual_seconds\"", "\"staleness_histogram\"", "\"curve\"",

@@ -5,8 +5,8 @@
 #include "actors/job.hpp"
 #include "actors/job_setup.hpp"
 
-#include <doctest/doctest.h>
 #include "tests/temp_dir.hpp"
+#include <doctest/doctest.h>
 
 #include <cstring>
 #include <filesystem>

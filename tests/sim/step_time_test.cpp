@@ -10,7 +10,8 @@ using namespace tether;
 TEST_SUITE_BEGIN("sim");
 
 TEST_CASE("step-time models parse and print back") {
-  for (const char* text : {"constant:0.002", "lognormal:0.001,0.5", "straggler:0.05,3", "pareto:1.5,0.01"}) {
+  for (const char* text :
+       {"constant:0.002", "lognormal:0.001,0.5", "straggler:0.05,3", "pareto:1.5,0.01"}) {
     CAPTURE(text);
     auto m = parse_step_time(text);
     REQUIRE(m);
@@ -21,10 +22,10 @@ TEST_CASE("step-time models parse and print back") {
 }
 
 TEST_CASE("bad step-time models are refused with what is expected") {
-  for (const char* text : {"", "constant", "constant:", "constant:0", "constant:-1", "constant:x",
-                           "constant:1,2", "lognormal:1", "lognormal:0,1", "lognormal:1,-1",
-                           "straggler:1.5,3", "straggler:0.1,0.5", "pareto:0,0.1", "pareto:1,2",
-                           "gamma:1", "constant:nan", "constant:inf"}) {
+  for (const char* text :
+       {"", "constant", "constant:", "constant:0", "constant:-1", "constant:x", "constant:1,2",
+        "lognormal:1", "lognormal:0,1", "lognormal:1,-1", "straggler:1.5,3", "straggler:0.1,0.5",
+        "pareto:0,0.1", "pareto:1,2", "gamma:1", "constant:nan", "constant:inf"}) {
     CAPTURE(text);
     auto m = parse_step_time(text);
     REQUIRE_FALSE(m);
