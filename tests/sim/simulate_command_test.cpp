@@ -74,6 +74,14 @@ TEST_CASE("the binary exits 2 on a bad simulate option and lists simulate in its
   rc = std::system((tether + " simulate --workers=200000 >/dev/null 2>&1").c_str());
   REQUIRE(WIFEXITED(rc));
   CHECK(WEXITSTATUS(rc) == 2);
+  // A summary that could not be written, and bsp with more workers than a round can feed.
+  rc = std::system((tether + " simulate --summary=/nonexistent-dir/s.json >/dev/null 2>&1").c_str());
+  REQUIRE(WIFEXITED(rc));
+  CHECK(WEXITSTATUS(rc) == 2);
+  rc = std::system(
+    (tether + " simulate --consistency=bsp --workers=5000 --model=softmax >/dev/null 2>&1").c_str());
+  REQUIRE(WIFEXITED(rc));
+  CHECK(WEXITSTATUS(rc) == 2);
   // 100,000 copies of the default MLP's 235,146 parameters: 94 GB, refused before any is made.
   rc = std::system(
       (tether + " simulate --workers=100000 --limit-train=2048 >/dev/null 2>&1").c_str());
