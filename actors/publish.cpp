@@ -76,7 +76,7 @@ void init_status(self_ptr self) {
   auto& st = self->state;
   auto& s = st.status;
   const auto& plan = *st.plan;
-  s.model = plan.net->spec().to_string();
+  s.model = plan.model_text();
   s.consistency = to_string(plan.cfg.consistency.model);
   s.dataset = to_string(plan.cfg.dataset);
   s.workers = plan.cfg.workers;

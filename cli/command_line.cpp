@@ -126,6 +126,15 @@ status check_csv_options(const job_config& cfg) {
                              : cfg.train_path.empty()                        ? "--train is"
                                                                              : "--test is") +
                  " missing");
+  } else if (cfg.dataset == dataset_kind::text) {
+    if (!cfg.test_path.empty())
+      return bad("--test is read only with --dataset=csv; a text's validation file is --valid");
+    if (!cfg.valid_path.empty() && cfg.train_path.empty())
+      return bad("--valid needs --train=FILE (without --train the default corpus is split "
+                 "90/10)");
+    return status::ok();
+  } else if (!cfg.valid_path.empty()) {
+    return bad("--valid is read only with --dataset=text; add --dataset=text or leave it out");
   } else if (!cfg.train_path.empty() || !cfg.test_path.empty()) {
     auto& dataset = *find_train_option("dataset");
     std::string given = !cfg.train_path.empty() ? "--train" : "--test";
@@ -179,14 +188,14 @@ result<parsed_command> parse_train(int argc, const char* const* argv, int first)
       return bad(a.label + ": " + st.message());
     given.insert(a.row->name);
   }
-  if (cfg.dataset == dataset_kind::linreg) {
-    auto linreg = linreg_defaults();
+  if (cfg.dataset == dataset_kind::linreg || cfg.dataset == dataset_kind::text) {
+    auto special = cfg.dataset == dataset_kind::linreg ? linreg_defaults() : text_defaults();
     for (auto& row : train_options()) {
       if (row.name == "dataset" || given.count(row.name) != 0)
         continue;
-      if (auto st = row.set(cfg, row.render(linreg)); !st)
-        return status{errc::internal,
-                      "linreg default of --" + std::string(row.name) + ": " + st.message()};
+      if (auto st = row.set(cfg, row.render(special)); !st)
+        return status{errc::internal, std::string(to_string(cfg.dataset)) + " default of --"
+                                        + std::string(row.name) + ": " + st.message()};
     }
   }
   // An optimizer chosen without --lr gets its own learning rate (sgd's 0.1 would make
@@ -275,6 +284,7 @@ std::string help_text(const std::string& command) {
   constexpr size_t indent = 36, width = 100;
   const job_config defaults;
   const auto linreg = linreg_defaults();
+  const auto text_job = text_defaults();
   std::string out = "usage: tether train [--config=FILE] [options]\n\n"
                     "Trains a model on parameter-shard and worker actors in this process.\n"
                     "Options are --name=value or --name value; flags take no value (or\n"
@@ -310,6 +320,8 @@ std::string help_text(const std::string& command) {
     std::string text = "[default: " + shown(row.render(defaults));
     if (row.name != "dataset" && row.render(linreg) != row.render(defaults))
       text += "; with --dataset=linreg: " + shown(row.render(linreg));
+    if (row.name != "dataset" && row.render(text_job) != row.render(defaults))
+      text += "; with --dataset=text: " + shown(row.render(text_job));
     text += "]";
     add(head, std::string(row.help), text);
   }
