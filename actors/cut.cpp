@@ -149,6 +149,7 @@ void finish_cut(self_ptr self, const gather_ptr& g, std::vector<uint64_t> target
   p.wall_seconds = std::chrono::duration<double>(now - st.args.job_start).count();
   auto samples = st.progress().samples_at(target);
   p.samples_per_sec = p.training_seconds > 0 ? static_cast<double>(samples) / p.training_seconds : 0;
+  p.text = plan.gpt != nullptr;
   if (plan.gpt)
     p.tokens_per_sec = p.samples_per_sec * static_cast<double>(plan.gpt->config().context);
 

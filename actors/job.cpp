@@ -120,6 +120,7 @@ job_outcome run_job(const job_config& cfg, const job_hooks& hooks,
   out.model = plan.model_text();
   out.train_samples = plan.train_count();
   out.test_samples = plan.data.test ? plan.data.test->count : 0;
+  out.context = plan.gpt ? plan.gpt->config().context : 0;
   out.least_squares = js.least_squares;
 
   caf::actor_system_config sys_cfg;

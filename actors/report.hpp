@@ -19,6 +19,7 @@ struct progress_point {
   double test_loss = 0;        ///< the LM: validation loss in nats per byte
   double test_accuracy = 0;    ///< whole test set; 0 for regression
   double test_mse = 0;         ///< regression only
+  bool text = false;           ///< a point of the LM: the fields below are set
   double valid_bits_per_byte = 0; ///< the LM: test_loss (nats per byte) / ln 2
   double tokens_per_sec = 0;   ///< the LM: training tokens / training_seconds so far
   std::string sample;          ///< the LM: text generated at this point (actors/evaluate.hpp)

@@ -124,6 +124,12 @@ void write_progress_fields(json_writer& w, const progress_point& p, bool regress
   w.key("max_clock_gap").unsigned_integer(p.max_clock_gap);
   w.key("clock_lag").unsigned_integer(p.clock_lag);
   w.key("blocked_seconds").number(p.blocked_seconds);
+  if (p.text) { // the LM: validation loss per byte, throughput in tokens, its sample
+    w.key("valid_loss").number(p.test_loss);
+    w.key("valid_bits_per_byte").number(p.valid_bits_per_byte);
+    w.key("tokens_per_sec").number(p.tokens_per_sec);
+    w.key("sample").string(p.sample);
+  }
   w.key("final").boolean(p.final);
 }
 
