@@ -275,6 +275,8 @@ std::string help_text(const std::string& command) {
            "           (tether node --help)\n"
            "  export   write the weights of the newest good checkpoint as .npz or\n"
            "           .safetensors (tether export --help)\n"
+           "  generate print text from the language model of a checkpoint\n"
+           "           (tether generate --help)\n"
            "  inspect  list the checkpoints of a directory: layout, shards, options, and\n"
            "           whether each verifies (tether inspect --help)\n"
            "\n"

@@ -2,6 +2,7 @@
 #include "cli/coordinator_command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/export_command.hpp"
+#include "cli/generate_command.hpp"
 #include "cli/inspect_command.hpp"
 #include "cli/node_command.hpp"
 #include "cli/options.hpp"
@@ -41,6 +42,8 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
   if (argc > 1 && std::string(argv[1]) == "export")
     return export_command(argc - 1, argv + 1);
+  if (argc > 1 && std::string(argv[1]) == "generate")
+    return generate_command(argc - 1, argv + 1);
   if (argc > 1 && std::string(argv[1]) == "inspect")
     return inspect_command(argc - 1, argv + 1);
   if (argc > 1 && std::string(argv[1]) == "coordinator")
