@@ -303,6 +303,7 @@ std::string help_text(const std::string& command) {
     out += std::string(indent - column, ' ');
     // The default is kept on one line: its spaces do not break until wrapping is done.
     std::replace(default_text.begin(), default_text.end(), ' ', '\x1f');
+    std::replace(default_text.begin(), default_text.end(), '\x1e', ' ');
     auto start = out.size();
     append_wrapped(out, help + " " + default_text, indent, indent, width);
     std::replace(out.begin() + static_cast<std::ptrdiff_t>(start), out.end(), '\x1f', ' ');
@@ -322,9 +323,11 @@ std::string help_text(const std::string& command) {
     std::string text = "[default: " + shown(row.render(defaults));
     if (row.name != "dataset" && row.render(linreg) != row.render(defaults))
       text += "; with --dataset=linreg: " + shown(row.render(linreg));
-    if (row.name != "dataset" && row.render(text_job) != row.render(defaults))
-      text += "; with --dataset=text: " + shown(row.render(text_job));
     text += "]";
+    // A second group, on its own line when the first fills one ('\x1e' becomes a space
+    // where lines may break).
+    if (row.name != "dataset" && row.render(text_job) != row.render(defaults))
+      text += "\x1e[with --dataset=text: " + shown(row.render(text_job)) + "]";
     add(head, std::string(row.help), text);
   }
   out += "  --help                            show this text\n";

@@ -42,7 +42,8 @@ job_config linreg_defaults() {
 
 // Defaults of --dataset=text: the language model's job (issue 12; docs/lm.md). AdamW
 // with betas (0.9, 0.99), decay 0.1 on the matrices, 100 warm-up updates, cosine to 1e-4,
-// clipping at 1; 2 workers of 12 sequences, 2000 updates, an evaluation every 250.
+// clipping at 1; 2 workers of 12 sequences, 2000 updates (--steps decides, not --epochs),
+// an evaluation every 250.
 job_config text_defaults() {
   job_config cfg;
   cfg.dataset = dataset_kind::text;
@@ -57,7 +58,7 @@ job_config text_defaults() {
   cfg.clip = 1.0;
   cfg.batch = 12;
   cfg.steps = 2000;
-  cfg.epochs = 1;
+  cfg.epochs = 100000; // the most --epochs takes: --steps decides the length
   cfg.eval_every = 250;
   return cfg;
 }
