@@ -57,6 +57,12 @@ void write_progress(json_writer& w, const job_status& s) {
   w.key("train_loss").number(s.train_loss);
   w.key("test_accuracy").number(s.test_accuracy);
   w.key("test_loss").number(s.test_loss);
+  if (s.context > 0) { // the LM
+    w.key("valid_loss").number(s.test_loss);
+    w.key("valid_bits_per_byte").number(s.valid_bits_per_byte);
+    w.key("tokens_per_sec").number(s.tokens_per_sec);
+    w.key("sample").string(s.sample);
+  }
   w.key("mean_staleness").number(s.tau_count > 0 ? s.tau_sum / double(s.tau_count) : 0.0);
   w.key("clock_lag").unsigned_integer(s.clock_lag);
   w.key("max_clock_gap").unsigned_integer(s.max_clock_gap);
