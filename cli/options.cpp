@@ -529,11 +529,12 @@ std::string effective_options_text(const job_config& cfg) {
 std::string options_markdown_table() {
   const job_config defaults;
   const auto linreg = linreg_defaults();
+  const auto text_job = text_defaults();
   auto cell = [](const std::string& text) {
     return text.empty() ? std::string("(none)") : "`" + text + "`";
   };
-  std::string out = "| option | default | with --dataset=linreg | meaning |\n"
-                    "| --- | --- | --- | --- |\n";
+  std::string out = "| option | default | with --dataset=linreg | with --dataset=text | meaning |\n"
+                    "| --- | --- | --- | --- | --- |\n";
   for (auto& row : train_options()) {
     std::string option = "--" + std::string(row.name);
     if (!row.is_flag())
@@ -541,10 +542,13 @@ std::string options_markdown_table() {
     std::string placeholder_escaped;
     for (char c : option)
       placeholder_escaped += c == '|' ? std::string("\\|") : std::string(1, c);
-    auto general = row.render(defaults), special = row.render(linreg);
-    out += "| `" + placeholder_escaped + "` | " + cell(general) + " | " +
-           (row.name == "dataset" || special == general ? std::string("same") : cell(special)) +
-           " | " + std::string(row.help) + " |\n";
+    auto general = row.render(defaults), special = row.render(linreg),
+         lm = row.render(text_job);
+    auto differs = [&](const std::string& value) {
+      return row.name == "dataset" || value == general ? std::string("same") : cell(value);
+    };
+    out += "| `" + placeholder_escaped + "` | " + cell(general) + " | " + differs(special) + " | "
+           + differs(lm) + " | " + std::string(row.help) + " |\n";
   }
   return out;
 }
