@@ -30,7 +30,7 @@ def forward_loss(w, tokens, heads):
     c = x.shape[-1]
     d = c // heads
     mask = np.triu(np.ones((t, t), dtype=bool), 1)
-    layers = sum(1 for name in w.files if name.endswith(".ln_1.weight"))
+    layers = sum(1 for name in w if name.endswith(".ln_1.weight"))
     for l in range(layers):
         p = f"h.{l}."
         h = layer_norm(x, w[p + "ln_1.weight"], w[p + "ln_1.bias"])
@@ -53,7 +53,6 @@ def forward_loss(w, tokens, heads):
 def main():
     npz = np.load(sys.argv[1])
     w = {name: npz[name].astype(np.float64) for name in npz.files}
-    w = type("weights", (dict,), {"files": list(w)})(w)
     heads = int(sys.argv[3])
     text = np.frombuffer(open(sys.argv[2], "rb").read(), np.uint8)
     context = w["wpe.weight"].shape[0]
