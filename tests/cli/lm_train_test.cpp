@@ -164,6 +164,7 @@ TEST_CASE("a tiny GPT learns a text file, resumes, and its checkpoint generates 
   CHECK(json_number(summary, "valid_bits_per_byte") == doctest::Approx(valid / std::log(2.0)));
   CHECK(json_number(summary, "tokens_per_sec") > 0);
   CHECK(json_number(summary, "updates_applied") == 150);
+  CHECK(json_number(summary, "context") == 16);
   CHECK(contains(summary, "\"sample\":"));
 
   // inspect rebuilds the GPT's layout from the model text in the checkpoint.
