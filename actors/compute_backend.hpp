@@ -1,5 +1,5 @@
 // How a worker computes one batch: the loss and the gradient of the whole model, on the
-// CPU (core/model.hpp, in the worker's own thread) or on a GPU (gpu/, CUDA builds only).
+// CPU (core/model.hpp or core/gpt_model.hpp, in the worker's own thread) or on a GPU (gpu/, CUDA builds only).
 //
 // A backend belongs to one worker and is used from one thread at a time (not shared).
 // A GPU backend waits for its stream at the end of step(): a worker with one runs as a
@@ -7,6 +7,8 @@
 #pragma once
 
 #include "core/dataset.hpp"
+#include "core/gpt_model.hpp"
+#include "core/text_corpus.hpp"
 #include "core/model.hpp"
 #include "core/status.hpp"
 
@@ -32,6 +34,12 @@ public:
 /// The CPU backend: gathers the batch and calls model::loss_and_gradient.
 std::unique_ptr<compute_backend> make_cpu_backend(std::shared_ptr<const model> net,
                                                   std::shared_ptr<const dataset> train);
+
+/// The GPT's CPU backend (actors/gpt_backend.cpp): indices are windows of the training
+/// text (core/text_corpus.hpp); gathers them and calls gpt_model::loss_and_gradient.
+/// Its buffers are sized on the first step; later steps of the same batch allocate nothing.
+std::unique_ptr<compute_backend> make_gpt_backend(std::shared_ptr<const gpt_model> gpt,
+                                                  std::shared_ptr<const text_corpus> text);
 
 /// A GPU backend on CUDA device `device` with --gpu-math `math` ("fp32" or "tf32"): the
 /// training set is copied to the device once, here. Fails with a message in a build

@@ -1,5 +1,6 @@
 #include "actors/cut.hpp"
 
+#include "actors/evaluate.hpp"
 #include "actors/fault_injector.hpp"
 #include "actors/publish.hpp"
 #include "actors/supervisor.hpp"
@@ -61,9 +62,9 @@ checkpoint_data make_checkpoint(const supervisor_state& st, const std::vector<ui
   const auto& plan = *st.plan;
   checkpoint_data c;
   c.updates = st.progress().updates_at(target);
-  c.model = plan.net->spec().to_string();
-  c.layout_fingerprint = plan.net->layout().fingerprint();
-  c.total_params = plan.net->layout().total;
+  c.model = plan.model_text();
+  c.layout_fingerprint = plan.layout().fingerprint();
+  c.total_params = plan.layout().total;
   c.optimizer = to_string(plan.cfg.optimizer.kind);
   c.consistency = to_string(plan.cfg.consistency.model);
   c.seed = plan.cfg.seed;
@@ -134,18 +135,12 @@ void write_checkpoint(self_ptr self, const gather_ptr& g, std::vector<uint64_t> 
 void finish_cut(self_ptr self, const gather_ptr& g, std::vector<uint64_t> target) {
   auto& st = self->state;
   const auto& plan = *st.plan;
-  std::vector<float> params(plan.net->layout().total);
+  std::vector<float> params(plan.layout().total);
   for (const auto& s : g->states)
     std::copy(s.params.begin(), s.params.end(), params.begin() + s.range_begin);
   auto p = make_point(st, *g, target);
-  if (g->kind.evaluate && plan.data.test) {
-    model_workspace ws;
-    const auto& test = *plan.data.test;
-    auto ev = plan.net->evaluate(params, test.x, test.y, test.count, ws);
-    p.test_loss = ev.loss;
-    p.test_accuracy = ev.accuracy;
-    p.test_mse = ev.mse;
-  }
+  if (g->kind.evaluate)
+    evaluate_point(plan, params, p);
   auto now = st.now();
   release_all(self);
   if (g->kind.evaluate)
@@ -154,6 +149,9 @@ void finish_cut(self_ptr self, const gather_ptr& g, std::vector<uint64_t> target
   p.wall_seconds = std::chrono::duration<double>(now - st.args.job_start).count();
   auto samples = st.progress().samples_at(target);
   p.samples_per_sec = p.training_seconds > 0 ? static_cast<double>(samples) / p.training_seconds : 0;
+  p.text = plan.gpt != nullptr;
+  if (plan.gpt)
+    p.tokens_per_sec = p.samples_per_sec * static_cast<double>(plan.gpt->config().context);
 
   // The final cut often lands on the update count of the epoch-end point just taken:
   // that point is then the final one, not a second point.

@@ -117,9 +117,10 @@ job_outcome run_job(const job_config& cfg, const job_hooks& hooks,
   auto& js = std::get<job_start>(prepared);
   const auto& plan = *js.plan;
   out.resumed_from = js.resumed_from;
-  out.model = plan.net->spec().to_string();
-  out.train_samples = plan.data.train->count;
-  out.test_samples = plan.data.test->count;
+  out.model = plan.model_text();
+  out.train_samples = plan.train_count();
+  out.test_samples = plan.data.test ? plan.data.test->count : 0;
+  out.context = plan.gpt ? plan.gpt->config().context : 0;
   out.least_squares = js.least_squares;
 
   caf::actor_system_config sys_cfg;
@@ -141,8 +142,8 @@ job_outcome run_job(const job_config& cfg, const job_hooks& hooks,
       ticket.coordinator_schema = schema_identity();
       ticket.options = cfg.effective_options;
       ticket.model = out.model;
-      ticket.train_count = plan.data.train->count;
-      ticket.train_fingerprint = fingerprint(*plan.data.train);
+      ticket.train_count = plan.train_count();
+      ticket.train_fingerprint = plan.train_fingerprint();
       registrar = sys.spawn(registrar_behavior, std::move(ticket),
                             caf::actor_cast<caf::actor>(self));
       args.registrar = registrar;

@@ -44,6 +44,7 @@ struct job_outcome {
   std::string resumed_from;        ///< the checkpoint a --resume started from
   std::string model;               ///< the model spec completed from the data
   size_t train_samples = 0, test_samples = 0;
+  size_t context = 0; ///< the LM: bytes predicted per sample (tokens = samples x context); else 0
   std::vector<double> least_squares; ///< linreg: the closed-form [w, b]
   bool stopped_waiting = false;    ///< cluster: stopped before enough nodes joined
 };

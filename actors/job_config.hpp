@@ -14,7 +14,7 @@
 
 namespace tether {
 
-enum class dataset_kind { fashion_mnist, idx, linreg, csv };
+enum class dataset_kind { fashion_mnist, idx, linreg, csv, text };
 
 /// The --dataset spelling of a kind.
 inline const char* to_string(dataset_kind kind) {
@@ -23,6 +23,7 @@ inline const char* to_string(dataset_kind kind) {
     case dataset_kind::idx: return "idx";
     case dataset_kind::linreg: return "linreg";
     case dataset_kind::csv: return "csv";
+    case dataset_kind::text: return "text";
   }
   return "?";
 }
@@ -53,6 +54,7 @@ struct job_config {
   uint64_t limit_train = 0;              ///< 0: all training samples
   std::string train_path;                ///< csv: the training file (core/csv_dataset.hpp)
   std::string test_path;                 ///< csv: the test file
+  std::string valid_path;                ///< text: the validation file (empty: 90/10 split)
   // model and optimisation
   std::string model = "mlp:784,256,128,10"; ///< parsed by parse_model_spec
   /// kind, lr, weight decay, schedule, warmup. Default: Adam at lr 0.001, which
@@ -63,6 +65,7 @@ struct job_config {
   uint32_t epochs = 3;
   uint64_t steps = 0;                      ///< updates of the whole job; 0: --epochs decide
   uint64_t seed = 1;
+  double clip = 0;                         ///< worker-side clipping by global norm; 0: off
   // cluster in one process
   uint32_t workers = 2;                    ///< worker slots at the start
   uint32_t max_workers = 0;                ///< the job may grow to this many (0: workers)

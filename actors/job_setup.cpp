@@ -3,6 +3,7 @@
 #include "actors/compute_backend.hpp"
 
 #include "core/csv_dataset.hpp"
+#include "core/text_corpus.hpp"
 #include "core/training_memory.hpp"
 #include "messages/checkpoint_file.hpp"
 
@@ -130,6 +131,20 @@ std::vector<shard_state> resplit(const std::vector<shard_state>& from,
 
 std::variant<train_test, setup_error> load_job_data(const job_config& cfg) {
   train_test data;
+  if (cfg.dataset == dataset_kind::text) {
+    auto gpt = parse_gpt_spec(cfg.model);
+    if (!is_gpt_spec(cfg.model) || !gpt)
+      return fail(job_failure::usage, "--dataset=text trains the language model: give "
+                                      "--model=gpt[:layers=..,heads=..,embd=..,context=..], not --model="
+                                        + cfg.model);
+    auto text = cfg.train_path.empty()
+                  ? load_default_corpus(gpt->context)
+                  : load_text_files(cfg.train_path, cfg.valid_path, gpt->context);
+    if (!text)
+      return fail(job_failure::data, text.error().message());
+    data.text = std::make_shared<const text_corpus>(std::move(*text));
+    return data;
+  }
   if (cfg.dataset == dataset_kind::linreg) {
     data = make_linreg(cfg.seed).data;
   } else if (cfg.dataset == dataset_kind::csv) {
@@ -150,8 +165,79 @@ std::variant<train_test, setup_error> load_job_data(const job_config& cfg) {
   return data;
 }
 
+/// The checks of the options against each other that every model shares ("" when
+/// they pass).
+std::string common_plan_problem(const job_config& cfg) {
+  auto capacity = cfg.slot_capacity();
+  if (cfg.max_workers != 0 && cfg.max_workers < cfg.workers)
+    return "--max-workers=" + std::to_string(cfg.max_workers)
+                                      + " is below --workers=" + std::to_string(cfg.workers)
+                                      + ": a job grows from --workers up to --max-workers";
+  if (cfg.min_workers > cfg.workers)
+    return "--min-workers=" + std::to_string(cfg.min_workers)
+                                      + " is above --workers=" + std::to_string(cfg.workers)
+                                      + ": a job shrinks from --workers down to --min-workers";
+  for (const auto& s : cfg.stragglers)
+    if (s.worker >= capacity)
+      return "--straggler=" + std::to_string(s.worker)
+                                        + ":...: there are only " + std::to_string(capacity)
+                                        + " workers, numbered from 0";
+  if (cfg.gpus.size() > cfg.workers)
+    return "--gpus lists " + std::to_string(cfg.gpus.size())
+                                      + " devices but --workers=" + std::to_string(cfg.workers)
+                                      + ": the first workers run on the listed GPUs, so give at "
+                                        "least as many workers";
+  for (const auto& f : cfg.fault.timed) {
+    auto count = f.target == fault_target::worker ? capacity
+                 : f.target == fault_target::shard || f.target == fault_target::standby
+                   ? cfg.shards
+                   : UINT32_MAX;
+    if (f.index >= count)
+      return "--faults: '" + f.text + "': there are only "
+                                        + std::to_string(count) + " of them, numbered from 0";
+  }
+  return {};
+}
+
+std::variant<std::shared_ptr<const job_plan>, setup_error>
+plan_gpt_job(const job_config& cfg, train_test data, std::optional<uint32_t> workers_here) {
+  auto spec = parse_gpt_spec(cfg.model);
+  if (!spec)
+    return fail(job_failure::usage, spec.error().message());
+  if (!data.text)
+    return fail(job_failure::usage, "--model=" + cfg.model + " is the language model: it trains "
+                                      "on text; add --dataset=text (the default corpus, or "
+                                      "--train=FILE [--valid=FILE])");
+  if (!cfg.gpus.empty())
+    return fail(job_failure::usage, "--gpus: the language model's workers run on the CPU only "
+                                    "so far; leave out --gpus");
+  // Before anything of the model is allocated: does it fit at all?
+  auto mem = gpt_memory_estimate(*spec, cfg.batch, optimizer_slot_count(cfg.optimizer.kind));
+  training_shape shape;
+  shape.params = mem.params / sizeof(float);
+  shape.activation_floats_per_sample = mem.worker_activations / sizeof(float) / std::max<uint32_t>(1, cfg.batch);
+  shape.optimizer_slots = static_cast<uint32_t>(optimizer_slot_count(cfg.optimizer.kind));
+  shape.workers = workers_here.value_or(cfg.workers);
+  shape.batch = cfg.batch;
+  if (auto st = check_training_memory(spec->to_string(), shape, process_memory_ceiling()); !st)
+    return fail(job_failure::usage, st.message());
+  auto gpt = gpt_model::make(*spec);
+  if (!gpt)
+    return fail(job_failure::usage, gpt.error().message());
+  auto plan = make_job_plan(cfg, std::move(data),
+                            std::make_shared<const gpt_model>(std::move(*gpt)));
+  if (!plan)
+    return fail(job_failure::usage, plan.error().message());
+  return *plan;
+}
+
 std::variant<std::shared_ptr<const job_plan>, setup_error>
 plan_job(const job_config& cfg, train_test data, std::optional<uint32_t> workers_here) {
+  if (is_gpt_spec(cfg.model) || data.text) {
+    if (auto problem = common_plan_problem(cfg); !problem.empty())
+      return fail(job_failure::usage, problem);
+    return plan_gpt_job(cfg, std::move(data), workers_here);
+  }
   const auto& train = *data.train;
   auto spec = parse_model_spec(cfg.model);
   if (!spec)
@@ -169,34 +255,8 @@ plan_job(const job_config& cfg, train_test data, std::optional<uint32_t> workers
   auto net = model::make(*completed);
   if (!net)
     return fail(job_failure::usage, net.error().message());
-  auto capacity = cfg.slot_capacity();
-  if (cfg.max_workers != 0 && cfg.max_workers < cfg.workers)
-    return fail(job_failure::usage, "--max-workers=" + std::to_string(cfg.max_workers)
-                                      + " is below --workers=" + std::to_string(cfg.workers)
-                                      + ": a job grows from --workers up to --max-workers");
-  if (cfg.min_workers > cfg.workers)
-    return fail(job_failure::usage, "--min-workers=" + std::to_string(cfg.min_workers)
-                                      + " is above --workers=" + std::to_string(cfg.workers)
-                                      + ": a job shrinks from --workers down to --min-workers");
-  for (const auto& s : cfg.stragglers)
-    if (s.worker >= capacity)
-      return fail(job_failure::usage, "--straggler=" + std::to_string(s.worker)
-                                        + ":...: there are only " + std::to_string(capacity)
-                                        + " workers, numbered from 0");
-  if (cfg.gpus.size() > cfg.workers)
-    return fail(job_failure::usage, "--gpus lists " + std::to_string(cfg.gpus.size())
-                                      + " devices but --workers=" + std::to_string(cfg.workers)
-                                      + ": the first workers run on the listed GPUs, so give at "
-                                        "least as many workers");
-  for (const auto& f : cfg.fault.timed) {
-    auto count = f.target == fault_target::worker ? capacity
-                 : f.target == fault_target::shard || f.target == fault_target::standby
-                   ? cfg.shards
-                   : UINT32_MAX;
-    if (f.index >= count)
-      return fail(job_failure::usage, "--faults: '" + f.text + "': there are only "
-                                        + std::to_string(count) + " of them, numbered from 0");
-  }
+  if (auto problem = common_plan_problem(cfg); !problem.empty())
+    return fail(job_failure::usage, problem);
   auto plan = make_job_plan(cfg, std::move(data),
                             std::make_shared<const model>(std::move(*net)));
   if (!plan)
@@ -223,7 +283,7 @@ prepare_job(const job_config& cfg, const std::function<void(const std::string&)>
     return *err;
   js.plan = std::get<std::shared_ptr<const job_plan>>(planned);
   const auto& plan = *js.plan;
-  const auto& layout = plan.net->layout();
+  const auto& layout = plan.layout();
   if (!cfg.gpus.empty())
     if (auto why = gpu_problem(cfg.gpus); !why.empty())
       return fail(job_failure::usage, "--gpus: " + why);
@@ -238,7 +298,7 @@ prepare_job(const job_config& cfg, const std::function<void(const std::string&)>
     if (auto st = set_aside_earlier_run(cfg.checkpoint_dir, note); !st)
       return fail(job_failure::checkpoint, st.message());
     std::vector<float> params(layout.total);
-    plan.net->init_params(params, cfg.seed);
+    plan.init_params(params, cfg.seed);
     shard_state whole;
     whole.range_begin = 0;
     whole.range_end = layout.total;
@@ -263,7 +323,7 @@ prepare_job(const job_config& cfg, const std::function<void(const std::string&)>
   if (ck.layout_fingerprint != layout.fingerprint() || ck.total_params != layout.total)
     return fail(job_failure::checkpoint,
                 "cannot resume: checkpoint " + loaded->path + " holds model " + ck.model
-                  + " but this job's model is " + plan.net->spec().to_string()
+                  + " but this job's model is " + plan.model_text()
                   + "; pass the same --model, or another --checkpoint-dir to start afresh");
   if (ck.optimizer != to_string(cfg.optimizer.kind))
     return fail(job_failure::checkpoint, "cannot resume: checkpoint " + loaded->path

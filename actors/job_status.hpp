@@ -55,7 +55,12 @@ struct job_status {
   double samples_per_sec = 0;
   double train_loss = NAN;       ///< mean of the last 100 steps; NaN before the first
   double test_accuracy = NAN;    ///< at the last evaluation; NaN before the first
-  double test_loss = NAN;
+  double test_loss = NAN;        ///< the LM: validation nats per byte
+  // The language model (context > 0): its figures at the last evaluation.
+  uint64_t context = 0;          ///< bytes predicted per sample; 0 for the dense models
+  double tokens_per_sec = 0;     ///< samples_per_sec x context
+  double valid_bits_per_byte = NAN;
+  std::string sample;            ///< the text generated at the last evaluation
   std::vector<progress_point> curve;
 
   std::vector<worker_status> worker;

@@ -64,17 +64,17 @@ void on_ticket(self_ptr self, const node_ticket& t) {
         "cannot run this job here: " + plan.error().message());
     return;
   }
-  const auto& train = *(*plan)->data.train;
-  if (train.count != t.train_count || fingerprint(train) != t.train_fingerprint) {
+  auto count = (*plan)->train_count();
+  if (count != t.train_count || (*plan)->train_fingerprint() != t.train_fingerprint) {
     end(self, 3,
-        "the training data here (" + std::to_string(train.count)
+        "the training data here (" + std::to_string(count)
           + " samples) differs from the coordinator's (" + std::to_string(t.train_count)
           + " samples, other bytes); give this node the same files (--data-dir)");
     return;
   }
   st.plan = std::move(*plan);
   self->send(st.args.registrar, ready_atom_v, st.args.hello);
-  note(self, "joined: " + std::to_string(train.count) + " training samples loaded, model "
+  note(self, "joined: " + std::to_string(count) + " training samples loaded, model "
                + t.model + "; waiting for work");
 }
 

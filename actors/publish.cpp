@@ -37,6 +37,7 @@ void fill_status(self_ptr self) {
   s.epoch = ledger.epoch();
   s.samples = ledger.samples();
   s.samples_per_sec = ledger.samples_per_second(now);
+  s.tokens_per_sec = s.samples_per_sec * static_cast<double>(s.context);
   s.clock_lag = ledger.clock_lag();
   s.train_loss = ledger.mean_loss();
   s.workers = live_workers(st);
@@ -58,6 +59,8 @@ void fill_status(self_ptr self) {
   if (!st.report.curve.empty()) {
     s.test_accuracy = st.report.curve.back().test_accuracy;
     s.test_loss = st.report.curve.back().test_loss;
+    s.valid_bits_per_byte = st.report.curve.back().valid_bits_per_byte;
+    s.sample = st.report.curve.back().sample;
   }
   s.curve = st.report.curve;
   s.restarts = st.report.restarts;
@@ -76,9 +79,10 @@ void init_status(self_ptr self) {
   auto& st = self->state;
   auto& s = st.status;
   const auto& plan = *st.plan;
-  s.model = plan.net->spec().to_string();
+  s.model = plan.model_text();
   s.consistency = to_string(plan.cfg.consistency.model);
   s.dataset = to_string(plan.cfg.dataset);
+  s.context = plan.gpt ? plan.gpt->config().context : 0;
   s.workers = plan.cfg.workers;
   s.shards = static_cast<uint32_t>(plan.ranges.size());
   s.epochs = plan.cfg.epochs;
@@ -108,6 +112,10 @@ void publish_final_status(self_ptr self) {
   const auto& r = self->state.report;
   s.test_accuracy = r.final_point.test_accuracy;
   s.test_loss = r.final_point.test_loss;
+  if (r.final_point.text) {
+    s.valid_bits_per_byte = r.final_point.valid_bits_per_byte;
+    s.sample = r.final_point.sample;
+  }
   caf::anon_send(self->state.args.runner, status_atom_v, s);
 }
 

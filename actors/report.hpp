@@ -16,9 +16,13 @@ struct progress_point {
   uint64_t updates = 0;        ///< gradients applied to the whole model
   double epoch = 0;            ///< updates / updates per epoch
   double train_loss = 0;       ///< mean training loss of the last 100 steps
-  double test_loss = 0;
+  double test_loss = 0;        ///< the LM: validation loss in nats per byte
   double test_accuracy = 0;    ///< whole test set; 0 for regression
   double test_mse = 0;         ///< regression only
+  bool text = false;           ///< a point of the LM: the fields below are set
+  double valid_bits_per_byte = 0; ///< the LM: test_loss (nats per byte) / ln 2
+  double tokens_per_sec = 0;   ///< the LM: training tokens / training_seconds so far
+  std::string sample;          ///< the LM: text generated at this point (actors/evaluate.hpp)
   double samples_per_sec = 0;  ///< training samples / training_seconds so far
   double mean_staleness = 0;   ///< tau in shard versions, over applied gradients so far
   uint64_t max_staleness = 0;

@@ -312,7 +312,7 @@ supervisor_actor::behavior_type supervisor_behavior(self_ptr self, supervisor_ar
   st.ledger.emplace(ls);
   work_dispatcher::settings ws;
   ws.lockstep = plan.lockstep();
-  ws.samples = plan.data.train->count;
+  ws.samples = plan.train_count();
   ws.batch = cfg.batch;
   ws.epochs = cfg.epochs;
   ws.limit = cfg.steps;

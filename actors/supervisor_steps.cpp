@@ -79,7 +79,7 @@ shard_spec shard_spec_for(const supervisor_state& st, shard_state state) {
 shard_state restore_point(self_ptr self, size_t j) {
   auto& st = self->state;
   auto loaded = load_newest_good(st.plan->cfg.checkpoint_dir);
-  if (loaded && loaded->data.layout_fingerprint == st.plan->net->layout().fingerprint())
+  if (loaded && loaded->data.layout_fingerprint == st.plan->layout().fingerprint())
     for (auto& s : loaded->data.shards)
       if (s.range_begin == st.plan->ranges[j].begin && s.range_end == st.plan->ranges[j].end) {
         s.index = static_cast<uint32_t>(j);

@@ -1,6 +1,7 @@
 #include "actors/worker.hpp"
 
 #include "core/finite.hpp"
+#include "core/optimizer.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -125,6 +126,8 @@ void step(self_ptr self) {
     self->quit();
     return;
   }
+  if (st.plan->cfg.clip > 0) // over the whole gradient, before it is split into slices
+    clip_by_global_norm(st.grad, st.plan->cfg.clip);
   st.last_loss = *loss;
   auto compute = std::chrono::steady_clock::now() - started;
   st.last_compute_seconds = std::chrono::duration<double>(compute).count();
@@ -151,8 +154,8 @@ void configure(worker_state& st) {
     if (worker == slot)
       st.straggler_factor = factor;
   st.jitter = splitmix64{cfg.seed * 0x9E3779B97F4A7C15ull + slot + 1};
-  st.order.emplace(st.plan->data.train->count, cfg.batch, cfg.seed);
-  auto total = st.plan->net->layout().total;
+  st.order.emplace(st.plan->train_count(), cfg.batch, cfg.seed);
+  auto total = st.plan->layout().total;
   st.params.assign(total, 0.0f);
   st.grad.assign(total, 0.0f);
   st.versions.assign(st.spec.shards.size(), 0);
@@ -182,7 +185,9 @@ worker_actor::behavior_type worker_behavior(self_ptr self, worker_spec spec,
   take_grant(st, st.spec.work);
   const auto& cfg = st.plan->cfg;
   auto slot = st.spec.slot;
-  if (!worker_on_gpu(*st.plan, slot)) {
+  if (st.plan->gpt) {
+    st.backend = make_gpt_backend(st.plan->gpt, st.plan->data.text);
+  } else if (!worker_on_gpu(*st.plan, slot)) {
     st.backend = make_cpu_backend(st.plan->net, st.plan->data.train);
   } else {
     auto gpu = make_gpu_backend(cfg.gpus[slot], cfg.gpu_math, st.plan->net, st.plan->data.train,

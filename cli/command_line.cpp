@@ -126,6 +126,15 @@ status check_csv_options(const job_config& cfg) {
                              : cfg.train_path.empty()                        ? "--train is"
                                                                              : "--test is") +
                  " missing");
+  } else if (cfg.dataset == dataset_kind::text) {
+    if (!cfg.test_path.empty())
+      return bad("--test is read only with --dataset=csv; a text's validation file is --valid");
+    if (!cfg.valid_path.empty() && cfg.train_path.empty())
+      return bad("--valid needs --train=FILE (without --train the default corpus is split "
+                 "90/10)");
+    return status::ok();
+  } else if (!cfg.valid_path.empty()) {
+    return bad("--valid is read only with --dataset=text; add --dataset=text or leave it out");
   } else if (!cfg.train_path.empty() || !cfg.test_path.empty()) {
     auto& dataset = *find_train_option("dataset");
     std::string given = !cfg.train_path.empty() ? "--train" : "--test";
@@ -179,14 +188,14 @@ result<parsed_command> parse_train(int argc, const char* const* argv, int first)
       return bad(a.label + ": " + st.message());
     given.insert(a.row->name);
   }
-  if (cfg.dataset == dataset_kind::linreg) {
-    auto linreg = linreg_defaults();
+  if (cfg.dataset == dataset_kind::linreg || cfg.dataset == dataset_kind::text) {
+    auto special = cfg.dataset == dataset_kind::linreg ? linreg_defaults() : text_defaults();
     for (auto& row : train_options()) {
       if (row.name == "dataset" || given.count(row.name) != 0)
         continue;
-      if (auto st = row.set(cfg, row.render(linreg)); !st)
-        return status{errc::internal,
-                      "linreg default of --" + std::string(row.name) + ": " + st.message()};
+      if (auto st = row.set(cfg, row.render(special)); !st)
+        return status{errc::internal, std::string(to_string(cfg.dataset)) + " default of --"
+                                        + std::string(row.name) + ": " + st.message()};
     }
   }
   // An optimizer chosen without --lr gets its own learning rate (sgd's 0.1 would make
@@ -268,6 +277,8 @@ std::string help_text(const std::string& command) {
            "           (tether node --help)\n"
            "  export   write the weights of the newest good checkpoint as .npz or\n"
            "           .safetensors (tether export --help)\n"
+           "  generate print text from the language model of a checkpoint\n"
+           "           (tether generate --help)\n"
            "  inspect  list the checkpoints of a directory: layout, shards, options, and\n"
            "           whether each verifies (tether inspect --help)\n"
            "\n"
@@ -277,6 +288,7 @@ std::string help_text(const std::string& command) {
   constexpr size_t indent = 36, width = 100;
   const job_config defaults;
   const auto linreg = linreg_defaults();
+  const auto text_job = text_defaults();
   std::string out = "usage: tether train [--config=FILE] [options]\n\n"
                     "Trains a model on parameter-shard and worker actors in this process.\n"
                     "Options are --name=value or --name value; flags take no value (or\n"
@@ -293,6 +305,7 @@ std::string help_text(const std::string& command) {
     out += std::string(indent - column, ' ');
     // The default is kept on one line: its spaces do not break until wrapping is done.
     std::replace(default_text.begin(), default_text.end(), ' ', '\x1f');
+    std::replace(default_text.begin(), default_text.end(), '\x1e', ' ');
     auto start = out.size();
     append_wrapped(out, help + " " + default_text, indent, indent, width);
     std::replace(out.begin() + static_cast<std::ptrdiff_t>(start), out.end(), '\x1f', ' ');
@@ -313,6 +326,10 @@ std::string help_text(const std::string& command) {
     if (row.name != "dataset" && row.render(linreg) != row.render(defaults))
       text += "; with --dataset=linreg: " + shown(row.render(linreg));
     text += "]";
+    // A second group, on its own line when the first fills one ('\x1e' becomes a space
+    // where lines may break).
+    if (row.name != "dataset" && row.render(text_job) != row.render(defaults))
+      text += "\x1e[with --dataset=text: " + shown(row.render(text_job)) + "]";
     add(head, std::string(row.help), text);
   }
   out += "  --help                            show this text\n";

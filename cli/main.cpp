@@ -2,17 +2,40 @@
 #include "cli/coordinator_command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/export_command.hpp"
+#include "cli/generate_command.hpp"
 #include "cli/inspect_command.hpp"
 #include "cli/node_command.hpp"
 #include "cli/options.hpp"
 #include "cli/simulate_command.hpp"
 #include "cli/train_command.hpp"
+#include "core/blas.hpp"
 
+#include <cstdlib>
 #include <iostream>
 #include <malloc.h>
+#include <unistd.h>
+
+namespace {
+
+/// OpenBLAS chooses its kernels when it loads, before main: when it fell back to slow
+/// ones that OPENBLAS_CORETYPE would replace (core/blas.hpp blas_better_core()), start
+/// this program again with the variable set. The variable stops a second restart; when
+/// the restart cannot be made, go on with the slow kernels.
+void restart_with_better_blas(char** argv) {
+  auto core = tether::blas_better_core();
+  if (core.empty())
+    return;
+  if (::setenv("OPENBLAS_CORETYPE", core.c_str(), 1) != 0)
+    return;
+  ::execv("/proc/self/exe", argv);
+  ::unsetenv("OPENBLAS_CORETYPE"); // execv failed: this process keeps what it loaded
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
   using namespace tether;
+  restart_with_better_blas(argv);
   // Gradient and parameter slices are a few hundred KB each. glibc would serve them
   // with mmap and hand them back to the kernel on free, so every step paid page faults
   // (about 15% of a shard's time in bench/throughput). Keep them on the heap instead.
@@ -20,6 +43,8 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
   if (argc > 1 && std::string(argv[1]) == "export")
     return export_command(argc - 1, argv + 1);
+  if (argc > 1 && std::string(argv[1]) == "generate")
+    return generate_command(argc - 1, argv + 1);
   if (argc > 1 && std::string(argv[1]) == "inspect")
     return inspect_command(argc - 1, argv + 1);
   if (argc > 1 && std::string(argv[1]) == "coordinator")

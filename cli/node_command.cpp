@@ -67,8 +67,8 @@ result<std::shared_ptr<const job_plan>> make_plan(const node_ticket& ticket,
     return status{err->kind == job_failure::usage ? errc::invalid_argument : errc::io_error,
                   err->message};
   auto made = std::get<std::shared_ptr<const job_plan>>(plan);
-  if (made->net->spec().to_string() != ticket.model)
-    return status{errc::invalid_argument, "the model here (" + made->net->spec().to_string()
+  if (made->model_text() != ticket.model)
+    return status{errc::invalid_argument, "the model here (" + made->model_text()
                                             + ") differs from the coordinator's (" + ticket.model
                                             + ")"};
   return made;

@@ -2,6 +2,7 @@
 // line itself (argv, help text) is read in cli/command_line.cpp.
 #include "cli/options.hpp"
 
+#include "core/gpt_spec.hpp"
 #include "core/model.hpp"
 
 #include <algorithm>
@@ -36,6 +37,29 @@ job_config linreg_defaults() {
   cfg.optimizer.lr = kLinregLr;
   cfg.epochs = kLinregEpochs;
   cfg.batch = kLinregBatch;
+  return cfg;
+}
+
+// Defaults of --dataset=text: the language model's job (issue 12; docs/lm.md). AdamW
+// with betas (0.9, 0.99), decay 0.1 on the matrices, 100 warm-up updates, cosine to 1e-4,
+// clipping at 1; 2 workers of 12 sequences, 2000 updates (--steps decides, not --epochs),
+// an evaluation every 250.
+job_config text_defaults() {
+  job_config cfg;
+  cfg.dataset = dataset_kind::text;
+  cfg.model = "gpt:layers=4,heads=4,embd=128,context=64";
+  cfg.optimizer.kind = optimizer_kind::adamw;
+  cfg.optimizer.lr = 0.001f;
+  cfg.optimizer.beta2 = 0.99f;
+  cfg.optimizer.weight_decay = 0.1f;
+  cfg.optimizer.schedule = lr_schedule::cosine;
+  cfg.optimizer.warmup = 100;
+  cfg.optimizer.lr_floor = 0.0001f;
+  cfg.clip = 1.0;
+  cfg.batch = 12;
+  cfg.steps = 2000;
+  cfg.epochs = 100000; // the most --epochs takes: --steps decides the length
+  cfg.eval_every = 250;
   return cfg;
 }
 
@@ -150,38 +174,53 @@ std::vector<option_spec> make_train_options() {
   constexpr uint64_t u64 = std::numeric_limits<uint64_t>::max();
   std::vector<option_spec> rows;
   rows.push_back(
-      {"dataset", "fashion-mnist|idx|linreg|csv",
+      {"dataset", "fashion-mnist|idx|linreg|csv|text",
        "training data: the Fashion-MNIST files, other IDX files in --data-dir, synthetic "
-       "linear-regression data (with its own defaults for some options), or the CSV files "
-       "--train and --test",
+       "linear-regression data (with its own defaults for some options), the CSV files "
+       "--train and --test, or text for the language model (bytes are tokens; without "
+       "--train the fortunes corpus; its own defaults, docs/lm.md)",
        [](const job_config& cfg) { return std::string(to_string(cfg.dataset)); },
        [](job_config& cfg, const std::string& text) -> status {
          for (auto kind : {dataset_kind::fashion_mnist, dataset_kind::idx, dataset_kind::linreg,
-                           dataset_kind::csv})
+                           dataset_kind::csv, dataset_kind::text})
            if (text == to_string(kind)) {
              cfg.dataset = kind;
              return {};
            }
-         return bad("expected fashion-mnist, idx, linreg or csv");
+         return bad("expected fashion-mnist, idx, linreg, csv or text");
        }});
   rows.push_back(text_option("data-dir", "DIR",
                              "directory of the IDX files (train-images-idx3-ubyte[.gz] and so on)",
                              TETHER_FIELD(data_dir), false));
   rows.push_back(text_option("train", "FILE",
                              "--dataset=csv: training samples, one a line: numeric features, "
-                             "then the class label 0, 1, ... (a header line is allowed)",
+                             "then the class label 0, 1, ... (a header line is allowed); "
+                             "--dataset=text: a text file (the first 90% trains unless --valid "
+                             "is given)",
                              TETHER_FIELD(train_path), true));
   rows.push_back(text_option("test", "FILE",
                              "--dataset=csv: test samples, with the columns of --train",
                              TETHER_FIELD(test_path), true));
+  rows.push_back(text_option("valid", "FILE",
+                             "--dataset=text: the validation text (default: the last 10% of "
+                             "--train)",
+                             TETHER_FIELD(valid_path), true));
   rows.push_back(whole_option("limit-train", "N", "use only the first N training samples (0: all)",
                               TETHER_FIELD(limit_train), 0, u64));
   rows.push_back(
       {"model", "SPEC",
        "mlp:IN,HIDDEN...,OUT (dense layers with ReLU), softmax or linear; sizes left out are "
-       "taken from the data",
+       "taken from the data; or gpt:layers=L,heads=H,embd=E,context=T[,mlp=M], the byte-level "
+       "language model (with --dataset=text)",
        [](const job_config& cfg) { return cfg.model; },
        [](job_config& cfg, const std::string& text) -> status {
+         if (is_gpt_spec(text)) {
+           auto gpt = parse_gpt_spec(text);
+           if (!gpt)
+             return bad(gpt.error().message());
+           cfg.model = gpt->to_string();
+           return {};
+         }
          auto spec = parse_model_spec(text);
          if (!spec)
            return bad(spec.error().message());
@@ -206,13 +245,14 @@ std::vector<option_spec> make_train_options() {
       "lr", "X",
       "base learning rate (when only --optimizer is given: sgd 0.1, momentum 0.02, adam 0.001)",
       TETHER_FIELD(optimizer.lr), 0.0, false));
-  rows.push_back({"optimizer", "sgd|momentum|adam",
-                  "server-side optimizer (momentum 0.9; adam 0.9, 0.999, 1e-8)",
+  rows.push_back({"optimizer", "sgd|momentum|adam|adamw",
+                  "server-side optimizer (momentum 0.9; adam 0.9, 0.999, 1e-8; adamw: adam "
+                  "with decoupled weight decay, on the GPT's matrices only)",
                   [](const job_config& cfg) { return std::string(to_string(cfg.optimizer.kind)); },
                   [](job_config& cfg, const std::string& text) -> status {
                     auto kind = parse_optimizer_kind(text);
                     if (!kind)
-                      return bad("expected sgd, momentum or adam");
+                      return bad("expected sgd, momentum, adam or adamw");
                     cfg.optimizer.kind = *kind;
                     return {};
                   }});
@@ -230,6 +270,17 @@ std::vector<option_spec> make_train_options() {
        }});
   rows.push_back(whole_option("warmup", "STEPS", "updates of linear learning-rate warm-up",
                               TETHER_FIELD(optimizer.warmup), 0, u64));
+  rows.push_back(real_option("lr-floor", "X",
+                             "--lr-schedule=cosine decays to this learning rate (0: to zero)",
+                             TETHER_FIELD(optimizer.lr_floor), 0.0, true));
+  rows.push_back(real_option("beta1", "X", "adam and adamw: the first moment's decay",
+                             TETHER_FIELD(optimizer.beta1), 0.0, true, 0.999999));
+  rows.push_back(real_option("beta2", "X", "adam and adamw: the second moment's decay",
+                             TETHER_FIELD(optimizer.beta2), 0.0, true, 0.999999));
+  rows.push_back(real_option("clip", "X",
+                             "each worker scales its gradient down to this global L2 norm "
+                             "before the push (0: off)",
+                             TETHER_FIELD(clip), 0.0, true));
   rows.push_back(whole_option("epochs", "E", "passes over the training data", TETHER_FIELD(epochs),
                               1, 100000));
   rows.push_back(whole_option("steps", "N",
@@ -480,11 +531,12 @@ std::string effective_options_text(const job_config& cfg) {
 std::string options_markdown_table() {
   const job_config defaults;
   const auto linreg = linreg_defaults();
+  const auto text_job = text_defaults();
   auto cell = [](const std::string& text) {
     return text.empty() ? std::string("(none)") : "`" + text + "`";
   };
-  std::string out = "| option | default | with --dataset=linreg | meaning |\n"
-                    "| --- | --- | --- | --- |\n";
+  std::string out = "| option | default | with --dataset=linreg | with --dataset=text | meaning |\n"
+                    "| --- | --- | --- | --- | --- |\n";
   for (auto& row : train_options()) {
     std::string option = "--" + std::string(row.name);
     if (!row.is_flag())
@@ -492,10 +544,13 @@ std::string options_markdown_table() {
     std::string placeholder_escaped;
     for (char c : option)
       placeholder_escaped += c == '|' ? std::string("\\|") : std::string(1, c);
-    auto general = row.render(defaults), special = row.render(linreg);
-    out += "| `" + placeholder_escaped + "` | " + cell(general) + " | " +
-           (row.name == "dataset" || special == general ? std::string("same") : cell(special)) +
-           " | " + std::string(row.help) + " |\n";
+    auto general = row.render(defaults), special = row.render(linreg),
+         lm = row.render(text_job);
+    auto differs = [&](const std::string& value) {
+      return row.name == "dataset" || value == general ? std::string("same") : cell(value);
+    };
+    out += "| `" + placeholder_escaped + "` | " + cell(general) + " | " + differs(special) + " | "
+           + differs(lm) + " | " + std::string(row.help) + " |\n";
   }
   return out;
 }

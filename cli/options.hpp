@@ -72,6 +72,10 @@ result<uint64_t> parse_whole(const std::string& text, uint64_t lo, uint64_t hi);
 /// A default-constructed job_config with the --dataset=linreg defaults applied.
 job_config linreg_defaults();
 
+/// A default-constructed job_config with the --dataset=text defaults (the language
+/// model's job: docs/lm.md) applied.
+job_config text_defaults();
+
 struct parsed_command {
   std::string command; ///< "train", or "" for the top level
   job_config config;

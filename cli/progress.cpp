@@ -41,16 +41,38 @@ std::string consistency_text(const job_config& cfg) {
 
 } // namespace
 
+std::string printable(const std::string& text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\t')
+      out += "\\t";
+    else if (c == '"' || c == '\\')
+      out += std::string("\\") + static_cast<char>(c);
+    else if (c < 0x20 || c >= 0x7f)
+      out += format("\\x%02x", c);
+    else
+      out += static_cast<char>(c);
+  }
+  return out + "\"";
+}
+
 std::string banner(const job_config& cfg) {
   std::string data = cfg.dataset == dataset_kind::linreg ? "synthetic linear regression"
+                     : cfg.dataset == dataset_kind::text
+                       ? (cfg.train_path.empty() ? std::string("text (the fortunes corpus)")
+                                                 : "text (" + cfg.train_path + ")")
                      : cfg.dataset == dataset_kind::idx  ? "IDX files in " + cfg.data_dir
                      : cfg.dataset == dataset_kind::csv  ? "CSV (" + cfg.train_path + ")"
                                                          : std::string("Fashion-MNIST");
   std::string out = format("tether train: %s, model %s\n", data.c_str(), cfg.model.c_str());
-  out += format("  %u workers, %u shards, %s, optimizer %s lr %g, batch %u per worker, %u epoch%s, "
+  std::string length = cfg.steps > 0 ? std::to_string(cfg.steps) + " updates"
+                       : std::to_string(cfg.epochs) + (cfg.epochs == 1 ? " epoch" : " epochs");
+  out += format("  %u workers, %u shards, %s, optimizer %s lr %g, batch %u per worker, %s, "
                 "seed %llu\n",
                 cfg.workers, cfg.shards, consistency_text(cfg).c_str(), to_string(cfg.optimizer.kind),
-                static_cast<double>(cfg.optimizer.lr), cfg.batch, cfg.epochs, cfg.epochs == 1 ? "" : "s",
+                static_cast<double>(cfg.optimizer.lr), cfg.batch, length.c_str(),
                 static_cast<unsigned long long>(cfg.seed));
   out += "  checkpoints in " + cfg.checkpoint_dir
          + (cfg.checkpoint_every ? " every " + std::to_string(cfg.checkpoint_every) + " updates"
@@ -59,7 +81,20 @@ std::string banner(const job_config& cfg) {
   return out;
 }
 
+/// The LM's line: step, tokens/s, training loss, validation nats and bits per byte,
+/// staleness; then the sample generated at this point, quoted on one line.
+std::string text_progress_line(const progress_point& p) {
+  auto line = format("step %6llu  tokens/s %8s  loss %.4f  valid %.4f nats/byte %.4f bits/byte  "
+                     "staleness mean %.2f max %llu  [%.1fs]\n",
+                     static_cast<unsigned long long>(p.updates), thousands(p.tokens_per_sec).c_str(),
+                     p.train_loss, p.test_loss, p.valid_bits_per_byte, p.mean_staleness,
+                     static_cast<unsigned long long>(p.max_staleness), p.wall_seconds);
+  return line + "  sample: " + printable(p.sample) + "\n";
+}
+
 std::string progress_line(const job_config& cfg, const progress_point& p) {
+  if (p.text)
+    return text_progress_line(p);
   std::string quality
     = cfg.dataset == dataset_kind::linreg
         ? format("test mse %.5f", p.test_mse)
@@ -95,18 +130,29 @@ std::string closing_lines(const job_config& cfg, const job_outcome& outcome) {
                   r.training_seconds, r.wall_seconds);
   }
   std::string out = r.stopped_early ? "stopped: " : !r.failure.empty() ? "ended early: " : "done: ";
-  if (cfg.dataset == dataset_kind::linreg)
+  if (f.text)
+    out += format("valid loss %.4f nats/byte = %.4f bits/byte", f.test_loss, f.valid_bits_per_byte);
+  else if (cfg.dataset == dataset_kind::linreg)
     out += format("test mse %.6f, weights distance from least squares %.2e", f.test_mse,
                   weights_distance(r.final_params, outcome.least_squares));
   else
     out += format("test accuracy %.4f on %zu test samples", f.test_accuracy, outcome.test_samples);
   out += " (final checkpoint " + (r.checkpoint_path.empty() ? std::string("none") : r.checkpoint_path)
          + ")\n";
-  out += format("  %llu updates, %s samples in %.2f s of training = %s samples/s; wall %.1f s\n",
-                static_cast<unsigned long long>(r.updates), thousands(r.samples).c_str(),
-                r.training_seconds,
-                thousands(r.training_seconds > 0 ? r.samples / r.training_seconds : 0).c_str(),
-                r.wall_seconds);
+  if (f.text)
+    out += format("  %llu updates, %s tokens in %.2f s of training = %s tokens/s; wall %.1f s\n",
+                  static_cast<unsigned long long>(r.updates),
+                  thousands(static_cast<double>(r.samples * outcome.context)).c_str(),
+                  r.training_seconds,
+                  thousands(r.training_seconds > 0 ? r.samples * outcome.context / r.training_seconds : 0)
+                    .c_str(),
+                  r.wall_seconds);
+  else
+    out += format("  %llu updates, %s samples in %.2f s of training = %s samples/s; wall %.1f s\n",
+                  static_cast<unsigned long long>(r.updates), thousands(r.samples).c_str(),
+                  r.training_seconds,
+                  thousands(r.training_seconds > 0 ? r.samples / r.training_seconds : 0).c_str(),
+                  r.wall_seconds);
   out += format("  staleness mean %.2f max %llu; restarts: worker %llu, shard %llu, "
                 "checkpointer %llu\n",
                 f.mean_staleness, static_cast<unsigned long long>(f.max_staleness),

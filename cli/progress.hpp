@@ -10,6 +10,10 @@
 namespace tether {
 
 std::string banner(const job_config& cfg);
+
+/// Text on one line, quoted: newlines, tabs, quotes, backslashes and other non-printable
+/// bytes escaped (\n, \t, \", \\, \xHH). For generated samples.
+std::string printable(const std::string& text);
 std::string progress_line(const job_config& cfg, const progress_point& p);
 std::string closing_lines(const job_config& cfg, const job_outcome& outcome);
 

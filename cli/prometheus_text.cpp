@@ -230,6 +230,14 @@ std::string prometheus_text(const job_status& s) {
   gauge_if_finite(out, "tether_test_accuracy", "Test-set accuracy (0 to 1) at the last evaluation.",
                   s.test_accuracy);
   gauge_if_finite(out, "tether_test_loss", "Test-set loss at the last evaluation.", s.test_loss);
+  if (s.context > 0) { // the language model
+    out.family("tether_tokens_per_second", "gauge",
+               "Training tokens (bytes predicted) per second of training time so far.");
+    out.sample("tether_tokens_per_second", "", s.tokens_per_sec);
+    gauge_if_finite(out, "tether_valid_bits_per_byte",
+                    "Validation loss in bits per byte at the last evaluation (test_loss is nats).",
+                    s.valid_bits_per_byte);
+  }
 
   // A family without samples says nothing: no workers or shards (yet), no family.
   if (!s.worker.empty())

@@ -57,6 +57,12 @@ void write_progress(json_writer& w, const job_status& s) {
   w.key("train_loss").number(s.train_loss);
   w.key("test_accuracy").number(s.test_accuracy);
   w.key("test_loss").number(s.test_loss);
+  if (s.context > 0) { // the LM
+    w.key("valid_loss").number(s.test_loss);
+    w.key("valid_bits_per_byte").number(s.valid_bits_per_byte);
+    w.key("tokens_per_sec").number(s.tokens_per_sec);
+    w.key("sample").string(s.sample);
+  }
   w.key("mean_staleness").number(s.tau_count > 0 ? s.tau_sum / double(s.tau_count) : 0.0);
   w.key("clock_lag").unsigned_integer(s.clock_lag);
   w.key("max_clock_gap").unsigned_integer(s.max_clock_gap);
@@ -124,6 +130,12 @@ void write_progress_fields(json_writer& w, const progress_point& p, bool regress
   w.key("max_clock_gap").unsigned_integer(p.max_clock_gap);
   w.key("clock_lag").unsigned_integer(p.clock_lag);
   w.key("blocked_seconds").number(p.blocked_seconds);
+  if (p.text) { // the LM: validation loss per byte, throughput in tokens, its sample
+    w.key("valid_loss").number(p.test_loss);
+    w.key("valid_bits_per_byte").number(p.valid_bits_per_byte);
+    w.key("tokens_per_sec").number(p.tokens_per_sec);
+    w.key("sample").string(p.sample);
+  }
   w.key("final").boolean(p.final);
 }
 

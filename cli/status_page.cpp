@@ -62,6 +62,7 @@ details summary { cursor:pointer; color:var(--muted); }
   <section class="card wide"><div class="stats" id="stats"></div></section>
   <section class="card"><h2>Loss</h2><canvas id="loss"></canvas></section>
   <section class="card"><h2 id="acc-title">Test accuracy</h2><canvas id="acc"></canvas></section>
+  <section class="card wide" id="sample-card" hidden><h2>Latest generated sample</h2><pre id="sample"></pre></section>
   <section class="card"><h2>Workers</h2><table id="workers"></table></section>
   <section class="card"><h2>Staleness of applied gradients (tau)</h2><canvas id="tau"></canvas></section>
   <section class="card"><h2>Parameter shards</h2><table id="shards"></table></section>
@@ -192,7 +193,7 @@ function stat(k, v) {
 let last = null;
 function render(s) {
   last = s;
-  const p = s.progress, regression = s.dataset === "linreg";
+  const p = s.progress, regression = s.dataset === "linreg", lm = s.dataset === "text";
   $("state").textContent = s.state; $("state").className = "pill " + s.state;
   $("job").textContent = [s.model, s.dataset, `${s.workers} workers, ${s.shards} shards`,
     s.consistency].filter((x) => x).join(" \u00b7 ");
@@ -202,8 +203,9 @@ function render(s) {
     stat("epoch", fmt(p.epoch, 2) + (s.epochs ? " / " + s.epochs : "")),
     stat("updates", num(p.updates)),
     stat("train loss", fmt(p.train_loss, 4)),
-    stat(regression ? "test loss" : "test accuracy", fmt(regression ? p.test_loss : p.test_accuracy, 4)),
-    stat("samples/s", num(p.samples_per_sec)),
+    lm ? stat("valid nats / bits per byte", fmt(p.valid_loss, 4) + " / " + fmt(p.valid_bits_per_byte, 4))
+       : stat(regression ? "test loss" : "test accuracy", fmt(regression ? p.test_loss : p.test_accuracy, 4)),
+    lm ? stat("tokens/s", num(p.tokens_per_sec)) : stat("samples/s", num(p.samples_per_sec)),
     stat("tau avg / max", fmt(p.mean_staleness, 2) + " / " + st),
     stat("clock lag / gap", p.clock_lag + " / " + p.max_clock_gap),
     stat("restarts", String(restarts)),
@@ -214,7 +216,13 @@ function render(s) {
   lineChart($("loss"), [
     { name: "train loss", color: "#2563eb", pts: c.map((q) => [q.epoch, q.train_loss]) },
     { name: "test loss", color: "#ea580c", pts: c.map((q) => [q.epoch, q.test_loss]) }], "epoch");
-  if (regression) {
+  $("sample-card").hidden = !lm;
+  if (lm) $("sample").textContent = p.sample || "(none yet)";
+  if (lm) {
+    $("acc-title").textContent = "Validation bits per byte";
+    lineChart($("acc"), [{ name: "valid bits/byte", color: "#16a34a",
+                           pts: c.map((q) => [q.epoch, q.valid_bits_per_byte]) }], "epoch");
+  } else if (regression) {
     $("acc-title").textContent = "Test MSE";
     lineChart($("acc"), [{ name: "test MSE", color: "#16a34a",
                            pts: c.map((q) => [q.epoch, q.test_mse]) }], "epoch");

@@ -46,6 +46,14 @@ std::string summary_json(const job_config& cfg, const job_outcome& outcome,
     w.key("test_accuracy").number(f.test_accuracy);
   }
   w.key("test_loss").number(f.test_loss);
+  if (f.text) {
+    // The LM: nats and bits per byte on the fixed validation sample (core/gpt_model.hpp:
+    // gpt_eval_windows), training tokens per training second.
+    w.key("valid_loss").number(f.test_loss);
+    w.key("valid_bits_per_byte").number(f.valid_bits_per_byte);
+    w.key("tokens_per_sec").number(r.training_seconds > 0 ? r.samples * outcome.context / r.training_seconds : 0);
+    w.key("context").unsigned_integer(outcome.context);
+  }
   w.key("test_samples").unsigned_integer(outcome.test_samples);
   w.key("final_train_loss").number(r.final_train_loss);
   w.key("samples_per_sec").number(r.training_seconds > 0 ? r.samples / r.training_seconds : 0);

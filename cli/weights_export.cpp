@@ -1,6 +1,7 @@
 #include "cli/weights_export.hpp"
 
 #include "cli/json.hpp"
+#include "core/gpt_spec.hpp"
 #include "core/model.hpp"
 
 #include <array>
@@ -222,16 +223,35 @@ safetensors_bytes(const param_layout& layout, std::span<const float> params,
   return out;
 }
 
-result<param_layout> checkpoint_layout(const checkpoint_data& data) {
-  auto spec = parse_model_spec(data.model);
+namespace {
+
+/// The layout a model text describes: the GPT's (core/gpt_spec.hpp) or a dense stack's.
+result<param_layout> layout_of_model(const std::string& text) {
+  auto broken = [&](const status& st) {
+    return status{errc::corrupt_data, "the checkpoint's model \"" + text + "\": " + st.message()};
+  };
+  if (is_gpt_spec(text)) {
+    auto gpt = parse_gpt_spec(text);
+    if (!gpt)
+      return broken(gpt.error());
+    return gpt_layout(*gpt);
+  }
+  auto spec = parse_model_spec(text);
   if (!spec)
-    return status{errc::corrupt_data,
-                  "the checkpoint's model \"" + data.model + "\": " + spec.error().message()};
+    return broken(spec.error());
   auto m = model::make(*spec);
   if (!m)
-    return status{errc::corrupt_data,
-                  "the checkpoint's model \"" + data.model + "\": " + m.error().message()};
-  param_layout layout = m->layout();
+    return broken(m.error());
+  return m->layout();
+}
+
+} // namespace
+
+result<param_layout> checkpoint_layout(const checkpoint_data& data) {
+  auto built = layout_of_model(data.model);
+  if (!built)
+    return built.error();
+  param_layout layout = std::move(*built);
   if (layout.total != data.total_params || layout.fingerprint() != data.layout_fingerprint) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%016llx vs stored %016llx",

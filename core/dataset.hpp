@@ -28,9 +28,14 @@ struct dataset {
 /// targets: nodes of a cluster compare theirs with the coordinator's before training.
 uint64_t fingerprint(const dataset& d);
 
+struct text_corpus; // core/text_corpus.hpp
+
+/// A job's data: a training and a test set of samples (the dense models), or a text
+/// (the language model: train and test stay null, text holds both splits).
 struct train_test {
   std::shared_ptr<const dataset> train;
   std::shared_ptr<const dataset> test;
+  std::shared_ptr<const text_corpus> text;
 };
 
 /// Reads one IDX image file and its label file, gzip-compressed (.gz) or not

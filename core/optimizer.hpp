@@ -51,6 +51,9 @@ struct optimizer_config {
   uint64_t warmup = 0;        ///< updates of linear warm-up
   uint64_t total_updates = 0; ///< horizon of the cosine schedule (0: constant)
   float lr_floor = 0.0f;      ///< where the cosine schedule ends (absolute learning rate)
+  /// Ranges of the whole flat vector that weight decay applies to; empty: every element.
+  /// A parameter shard passes them to range_optimizer with its own range.
+  std::vector<key_range> decayed;
 };
 
 /// The learning rate for the update numbered `update` (0-based) of the whole job.

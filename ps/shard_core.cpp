@@ -10,7 +10,8 @@ shard_core::shard_core(uint32_t index, key_range range, std::vector<float> param
   : index_(index),
     range_(range),
     params_(std::move(params)),
-    optimizer_(cfg, range.size()),
+    optimizer_(cfg.decayed.empty() ? range_optimizer(cfg, range.size())
+                                   : range_optimizer(cfg, range, cfg.decayed)),
     consistency_(consistency),
     applied_(workers, 0),
     counts_(workers, 0),

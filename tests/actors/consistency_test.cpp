@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 
 using namespace tether;
 namespace fs = std::filesystem;
@@ -76,6 +77,47 @@ TEST_CASE("bsp with N workers of batch b equals one worker of batch N*b after 10
     MESSAGE("bsp vs one worker: relative L2 difference " << diff);
     CHECK(diff < 1e-5);
     CHECK(many.report->final_point.max_clock_gap == 0);
+    CHECK(many.report->final_point.max_staleness == 0);
+  }
+}
+
+TEST_CASE("the GPT under bsp with N workers of batch b equals one worker of batch N*b") {
+  temp_dir dir;
+  {
+    std::ofstream text(dir.path / "text.txt");
+    for (int i = 0; i < 300; ++i)
+      text << (i % 3 ? "the cat sat on the mat.\n" : "a dog ran to the park!\n");
+  }
+  job_config cfg;
+  cfg.dataset = dataset_kind::text;
+  cfg.model = "gpt:layers=1,heads=2,embd=16,context=16";
+  cfg.train_path = (dir.path / "text.txt").string();
+  cfg.optimizer.kind = optimizer_kind::sgd;
+  cfg.optimizer.lr = 0.5f;
+  cfg.epochs = 100;
+  cfg.steps = 10;
+  cfg.clip = 0; // clipping each worker's gradient would differ from clipping the sum
+  cfg.checkpoint_dir = (dir.path / "ck").string();
+  for (uint32_t workers : {2u, 3u}) {
+    CAPTURE(workers);
+    auto big = cfg;
+    big.workers = 1;
+    big.batch = 4 * workers;
+    big.shards = 1;
+    auto bsp = cfg;
+    bsp.consistency.model = consistency_model::bsp;
+    bsp.workers = workers;
+    bsp.batch = 4;
+    bsp.shards = 2;
+    auto one = run_quietly(big);
+    auto many = run_quietly(bsp);
+    REQUIRE_MESSAGE(one.failure == job_failure::none, one.message);
+    REQUIRE_MESSAGE(many.failure == job_failure::none, many.message);
+    CHECK(one.report->updates == 10);
+    CHECK(many.report->updates == 10);
+    auto diff = relative_l2(many.report->final_params, one.report->final_params);
+    MESSAGE("GPT, bsp vs one worker: relative L2 difference " << diff);
+    CHECK(diff < 1e-5);
     CHECK(many.report->final_point.max_staleness == 0);
   }
 }

@@ -140,7 +140,7 @@ TEST_CASE("a bad value names the file, the line, the key and what is expected") 
         conf + ":4: workers = 0: expected a whole number from 1 to 256");
   dir.write("run.conf", "dataset = mnist\n");
   CHECK(train_error({"--config=" + conf}) ==
-        conf + ":1: dataset = mnist: expected fashion-mnist, idx, linreg or csv");
+        conf + ":1: dataset = mnist: expected fashion-mnist, idx, linreg, csv or text");
   dir.write("run.conf", "resume = maybe\n");
   CHECK(train_error({"--config=" + conf}).starts_with(conf + ":1: resume = maybe: expected true"));
 }

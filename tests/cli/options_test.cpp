@@ -46,6 +46,9 @@ TEST_CASE("every option accepts a good value, in both --name=value and --name va
       {"faults", "kill worker 0 at step 5; drop push 1%"},
       {"train", "a.csv", {"--dataset=csv", "--test=b.csv"}},
       {"test", "b.csv", {"--dataset=csv", "--train=a.csv"}},
+      {"valid", "v.txt", {"--dataset=text", "--train=t.txt"}},
+      {"lr-floor", "0.0001"},      {"beta1", "0.8"},
+      {"beta2", "0.95"},           {"clip", "1.5"},
   };
   std::set<std::string> covered;
   for (auto& c : cases) {
@@ -119,9 +122,9 @@ TEST_CASE("choices, model and paths are checked") {
   CHECK(train({"--dataset=linreg"}).dataset == dataset_kind::linreg);
   CHECK(train({"--dataset=fashion-mnist"}).dataset == dataset_kind::fashion_mnist);
   CHECK(train_error({"--dataset=mnist"}) ==
-        "--dataset=mnist: expected fashion-mnist, idx, linreg or csv");
+        "--dataset=mnist: expected fashion-mnist, idx, linreg, csv or text");
   CHECK(train_error({"--optimizer=rmsprop"}) ==
-        "--optimizer=rmsprop: expected sgd, momentum or adam");
+        "--optimizer=rmsprop: expected sgd, momentum, adam or adamw");
   CHECK(train_error({"--lr-schedule=step"}) == "--lr-schedule=step: expected constant or cosine");
   CHECK(train({"--consistency=bsp"}).consistency.model == consistency_model::bsp);
   CHECK(train({"--consistency=ssp", "--staleness=2"}).consistency.staleness == 2);
