@@ -20,7 +20,7 @@ const model bsp_model{"bsp", 0};
 uint64_t expected_updates(const model& m, uint64_t epochs) {
   uint64_t per_epoch = train_samples / batch; // whole batches only (as the dispatcher cuts)
   if (std::string(m.name) == "bsp")
-    per_epoch -= per_epoch % workers; // whole rounds
+    per_epoch /= workers; // one update per round of one batch from every worker
   return epochs * per_epoch;
 }
 

@@ -43,7 +43,8 @@ extern const model async_model, ssp_model, bsp_model;
 /// The job's size: the expected counts are computed from these, as the coordinator does.
 constexpr uint64_t train_samples = 30000, batch = 64, workers = 4;
 /// Updates in `epochs` epochs: every batch of an epoch once (train_samples / batch whole
-/// batches; bsp hands out whole rounds of `workers` batches, which 468 already is).
+/// batches, 468); under bsp an update is a round of one batch from every worker (117).
+/// Step-triggered faults are placed at fractions of this, so they fire under every model.
 uint64_t expected_updates(const model& m, uint64_t epochs);
 
 /// How far below the model's fault-free yardstick a faulted run may land (see the .cpp).

@@ -12,7 +12,8 @@ void worker_actor_crash(const model& m) {
   auto base = baseline_accuracy(m);
   temp_dir dir;
   auto args = job_args(m, dir, "ck");
-  args.push_back("--faults=kill worker 1 at step 500");
+  // About a third into the run (step 501 of 1404, round 125 of 351 under bsp).
+  args.push_back("--faults=kill worker 1 at step " + std::to_string(expected_updates(m, 3) * 5 / 14));
   cluster c{dir, args};
   auto out = finish(c);
   common_checks(m, out, base);

@@ -45,7 +45,8 @@ void random_schedule(const model& m) {
     if (f == kind::shard_kill) // at a drawn step within the run, on a drawn shard
       injected += std::string(injected.empty() ? "" : "; ") + "kill shard " +
                   std::to_string(draws() % 2) + " at step " +
-                  std::to_string(400 + draws() % (expected_updates(m, epochs) - 800));
+                  std::to_string(expected_updates(m, epochs) / 7 +
+                                 draws() % (expected_updates(m, epochs) * 5 / 7));
   if (!injected.empty())
     args.push_back("--faults=" + injected);
   cluster c{dir, args, beat};
