@@ -23,31 +23,75 @@ const char* kind_name(kind k) {
 
 constexpr uint64_t epochs = 6;
 
+const std::vector<std::string> beat{"--heartbeat=500ms", "--heartbeat-timeout=2s"};
+
+/// The five faults, and the schedule as printed ("node SIGKILL, drain, ...").
+std::vector<kind> draw_faults(std::mt19937& draws, std::string& plan) {
+  std::vector<kind> faults;
+  for (int k = 0; k < 5; ++k) {
+    faults.push_back(static_cast<kind>(draws() % 5));
+    plan += std::string(plan.empty() ? "" : ", ") + kind_name(faults.back());
+  }
+  return faults;
+}
+
+/// The --faults plan of the drawn shard kills: a drawn shard at a drawn step of the run.
+std::string shard_kills(const model& m, const std::vector<kind>& faults, std::mt19937& draws) {
+  std::string injected;
+  auto total = expected_updates(m, epochs);
+  for (auto f : faults)
+    if (f == kind::shard_kill)
+      injected += std::string(injected.empty() ? "" : "; ") + "kill shard " +
+                  std::to_string(draws() % 2) + " at step " +
+                  std::to_string(total / 7 + draws() % (total * 5 / 7));
+  return injected;
+}
+
+/// Causes fault `f` (not a shard kill) on a drawn live node, adds its replacement (or the
+/// joiner), and after a kill or stop waits for the coordinator's next "recovered" line.
+void cause(cluster& c, kind f, std::mt19937& draws, int& added) {
+  std::vector<std::string> alive;
+  for (auto& [name, node] : c.nodes)
+    if (node->running())
+      alive.push_back(name);
+  auto victim = alive[draws() % alive.size()];
+  auto seen = c.recoveries().size();
+  auto send = [&](int sig) {
+    if (auto pid = c.pid_of(victim); pid > 0) // never -1: that would signal every process
+      ::kill(pid, sig);
+  };
+  if (f == kind::sigkill)
+    send(SIGKILL);
+  else if (f == kind::sigstop)
+    send(SIGSTOP);
+  else if (f == kind::drain)
+    send(SIGTERM);
+  std::printf("  %s%s\n", kind_name(f), f == kind::join ? "" : (" of " + victim).c_str());
+  std::fflush(stdout);
+  c.add_node("r" + std::to_string(++added), beat);
+  if (f == kind::sigkill || f == kind::sigstop) { // its work moved before the next fault
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (c.recoveries().size() == seen && std::chrono::steady_clock::now() < deadline &&
+           !contains(c.coord.log(), "done:"))
+      std::this_thread::sleep_for(20ms);
+  }
+  if (f == kind::sigstop)
+    send(SIGCONT); // declared dead by now: it ends or rejoins
+}
+
 void random_schedule(const model& m) {
   auto base = baseline_accuracy(m);
   const uint32_t seed = 20261208;
   std::mt19937 draws{seed};
-  std::vector<kind> faults;
-  for (int k = 0; k < 5; ++k)
-    faults.push_back(static_cast<kind>(draws() % 5));
   std::string plan;
-  for (auto f : faults)
-    plan += std::string(plan.empty() ? "" : ", ") + kind_name(f);
+  auto faults = draw_faults(draws, plan);
   std::printf("%s random schedule, seed %u: %s\n", m.name, seed, plan.c_str());
   std::fflush(stdout);
 
   temp_dir dir;
   auto args = job_args(m, dir, "ck", epochs);
-  const std::vector<std::string> beat{"--heartbeat=500ms", "--heartbeat-timeout=2s"};
   args.insert(args.end(), beat.begin(), beat.end());
-  std::string injected;
-  for (auto f : faults)
-    if (f == kind::shard_kill) // at a drawn step within the run, on a drawn shard
-      injected += std::string(injected.empty() ? "" : "; ") + "kill shard " +
-                  std::to_string(draws() % 2) + " at step " +
-                  std::to_string(expected_updates(m, epochs) / 7 +
-                                 draws() % (expected_updates(m, epochs) * 5 / 7));
-  if (!injected.empty())
+  if (auto injected = shard_kills(m, faults, draws); !injected.empty())
     args.push_back("--faults=" + injected);
   cluster c{dir, args, beat};
   REQUIRE(wait_for_line(c.coord, "epoch  1.", 120s));
@@ -58,32 +102,7 @@ void random_schedule(const model& m) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500 + draws() % 1000)); // spacing
     if (contains(c.coord.log(), "done:")) // (running() would reap it, losing its exit code)
       break;
-    std::vector<std::string> alive;
-    for (auto& [name, node] : c.nodes)
-      if (node->running())
-        alive.push_back(name);
-    auto victim = alive[draws() % alive.size()];
-    auto seen = c.recoveries().size();
-    auto send = [&](int sig) {
-      if (auto pid = c.pid_of(victim); pid > 0) // never -1: that would signal every process
-        ::kill(pid, sig);
-    };
-    if (f == kind::sigkill)
-      send(SIGKILL);
-    else if (f == kind::sigstop)
-      send(SIGSTOP);
-    else if (f == kind::drain)
-      send(SIGTERM);
-    std::printf("  %s%s%s\n", kind_name(f), f == kind::join ? "" : " of ", f == kind::join ? "" : victim.c_str());
-    c.add_node("r" + std::to_string(++added), beat); // the replacement (or the joiner)
-    if (f == kind::sigkill || f == kind::sigstop) { // its work moved before the next fault
-      auto deadline = std::chrono::steady_clock::now() + 20s;
-      while (c.recoveries().size() == seen && std::chrono::steady_clock::now() < deadline &&
-             !contains(c.coord.log(), "done:"))
-        std::this_thread::sleep_for(20ms);
-    }
-    if (f == kind::sigstop)
-      send(SIGCONT); // declared dead by now: it ends or rejoins
+    cause(c, f, draws, added);
   }
   auto out = finish(c, 360s);
   common_checks(m, out, base);
