@@ -162,9 +162,11 @@ TEST_CASE("SIGTERM drains a node: its work moves, it exits 0, the job finishes")
   auto body = status.find("\r\n\r\n");
   REQUIRE(body != std::string::npos);
   bool shard_placed = false;
-  for (const auto& actor : nlohmann::json::parse(status.substr(body + 4)).at("actors"))
+  auto status_json = nlohmann::json::parse(status.substr(body + 4)); // kept: the loop reads into it
+  for (const auto& actor : status_json.at("actors"))
     if (actor.at("role") == "shard" && actor.at("node").get<std::string>().starts_with("n"))
       shard_placed = true;
+  INFO(status);
   CHECK(shard_placed);
   ::kill(n2->pid, SIGTERM);
   CHECK(n2->wait_for(30s) == 0);
