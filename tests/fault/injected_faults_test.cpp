@@ -80,7 +80,7 @@ void corrupt_checkpoint_resume(const model& m) {
   cluster c{dir, second, {}, "resumed.log"};
   auto out = finish(c);
   common_checks(m, out, base);
-  CHECK(contains(out.log, "skipping corrupt checkpoint"));
+  CHECK(contains(out.log, "skipping a corrupt or unreadable checkpoint"));
   CHECK(out.count("updates_applied") == expected_updates(m, 3));
   record(m, "corrupt newest checkpoint then --resume", out, base);
 }
