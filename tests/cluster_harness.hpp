@@ -1,12 +1,14 @@
 // Helpers of the tests that run real clusters (tests/cli/cluster_test.cpp, tests/fault):
 // a coordinator process listening on a port it reads from its log, node processes,
-// certificates from deploy/make-certs.sh, and reading logs and summaries.
+// certificates from deploy/make-certs.sh, and reading logs and summaries (nlohmann-json).
 #pragma once
 
 #include <doctest/doctest.h>
 
 #include "tests/child_process.hpp"
 #include "tests/temp_dir.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cmath>
@@ -47,12 +49,16 @@ inline void certificates(const temp_dir& dir, const std::vector<std::string>& na
   REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, slurp(dir / (out + ".log")));
 }
 
-/// A number after `"key":` in a JSON text; NaN if missing.
-inline double json_number(const std::string& json, const std::string& key) {
-  std::smatch m;
-  if (std::regex_search(json, m, std::regex("\"" + key + "\":\\s*([-0-9.eE]+)")))
-    return std::stod(m[1]);
-  return std::nan("");
+/// The JSON file at `path` (a summary); fails the test if it is missing or malformed.
+inline nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE_MESSAGE(in.good(), path << " was not written");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    FAIL(path << " is not valid JSON: " << e.what());
+  }
+  return {};
 }
 
 /// A running coordinator with the port it listens on.

@@ -4,6 +4,7 @@
 #include "cli/options.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 #include "tests/cli/parse_helpers.hpp"
 #include "tests/temp_dir.hpp"
 
@@ -71,14 +72,6 @@ int run_tether(const std::vector<std::string>& args, const std::string& log) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1000;
 }
 
-/// The number after "key": in a JSON text, or -1.
-double json_number(const std::string& json, const std::string& key) {
-  auto at = json.find("\"" + key + "\":");
-  if (at == std::string::npos)
-    return -1;
-  return std::strtod(json.c_str() + at + key.size() + 3, nullptr);
-}
-
 } // namespace
 
 TEST_CASE("--dataset=csv needs --train and --test, they are refused with other datasets") {
@@ -122,12 +115,12 @@ TEST_CASE("tether train learns three Gaussian blobs from CSV files and a config 
   auto output = slurp(log);
   CAPTURE(output);
   REQUIRE(code == 0);
-  auto summary = slurp(dir / "summary.json");
-  CAPTURE(summary);
-  CHECK(json_number(summary, "test_accuracy") > 0.9);
-  CHECK(json_number(summary, "test_samples") == 600);
-  CHECK(json_number(summary, "train_samples") == 3000);
-  CHECK(json_number(summary, "batch") == 32);
+  auto summary = nlohmann::json::parse(slurp(dir / "summary.json"));
+  CAPTURE(summary.dump(1));
+  CHECK(summary.at("test_accuracy").get<double>() > 0.9);
+  CHECK(summary.at("test_samples").get<uint64_t>() == 600);
+  CHECK(summary.at("train_samples").get<uint64_t>() == 3000);
+  CHECK(summary.at("batch").get<uint64_t>() == 32);
 
   // A bad row is bad data (exit code 3), with the file and the line in the message.
   std::ofstream(dir / "test.csv", std::ios::app) << "1,2,x,4,0\n";
