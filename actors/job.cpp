@@ -4,6 +4,7 @@
 #include "actors/registrar.hpp"
 #include "actors/supervisor.hpp"
 #include "messages/version.hpp"
+#include "net/front.hpp"
 #include "core/blas.hpp"
 
 #include <algorithm>
@@ -148,6 +149,7 @@ job_outcome run_job(const job_config& cfg, const job_hooks& hooks,
       args.registrar = registrar;
       args.place_timeout = cluster->place_timeout;
       if (!gather_nodes(self, registrar, *cluster, hooks, out, args)) {
+        net::close_pending_connections();
         self->send_exit(registrar, caf::exit_reason::user_shutdown);
         return out;
       }
@@ -202,6 +204,9 @@ job_outcome run_job(const job_config& cfg, const job_hooks& hooks,
       // Every node hears that the job is over (and exits 0) before this process goes.
       self->request(registrar, 5s, finished_atom_v).receive([](bool) {}, [](caf::error&) {});
       self->send_exit(registrar, caf::exit_reason::user_shutdown);
+      // Peers still in their handshake would hold up the middleman's shutdown until
+      // their deadline: they are let go now, and nobody new is let in.
+      net::close_pending_connections();
     }
   }
   if (out.failure == job_failure::none && out.report) {
