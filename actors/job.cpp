@@ -46,6 +46,24 @@ private:
   supervisor_actor supervisor_;
 };
 
+/// The largest message of a cluster job is a shard's snapshot (parameters and optimizer
+/// slots, to the checkpointer and to a replacement shard): it must pass every peer's
+/// --max-frame (net/front.hpp), with 1 MiB for the rest of the message.
+status check_frame_cap(const std::vector<shard_state>& shards, optimizer_kind kind,
+                       uint64_t max_frame) {
+  uint64_t largest = 0;
+  for (const auto& s : shards)
+    largest = std::max<uint64_t>(largest, (s.range_end - s.range_begin) * sizeof(float)
+                                            * (1 + optimizer_slot_count(kind)));
+  if (largest + (1u << 20) <= max_frame)
+    return status::ok();
+  return status{errc::invalid_argument,
+                "--max-frame=" + std::to_string(max_frame >> 20) + "M is too small for this job: "
+                  "a shard's snapshot is " + std::to_string((largest >> 20) + 1)
+                  + " MiB; raise --max-frame (on the coordinator and every node) or use more "
+                    "--shards"};
+}
+
 size_t scheduler_threads() {
   return std::max<size_t>(2, std::thread::hardware_concurrency());
 }
@@ -117,6 +135,13 @@ job_outcome run_job(const job_config& cfg, const job_hooks& hooks,
   }
   auto& js = std::get<job_start>(prepared);
   const auto& plan = *js.plan;
+  if (cluster) {
+    if (auto st = check_frame_cap(js.shards, cfg.optimizer.kind, cluster->net.max_frame); !st) {
+      out.failure = job_failure::usage;
+      out.message = st.message();
+      return out;
+    }
+  }
   out.resumed_from = js.resumed_from;
   out.model = plan.net->spec().to_string();
   out.train_samples = plan.data.train->count;

@@ -285,3 +285,12 @@ TEST_CASE("absurd --max-frame and --handshake-timeout values are refused with ex
     CHECK(node.code == 2);
   }
 }
+
+TEST_CASE("a cluster job whose shard snapshot exceeds --max-frame is refused with exit 2") {
+  temp_dir dir;
+  // 784*512 + 512 + 512*10 + 10 parameters, Adam's two slots: about 4.6 MiB in one shard.
+  auto o = run_tether({"coordinator", "--listen=127.0.0.1:0", "--insecure", "--max-frame=2M",
+                       "--model=mlp:784,512,10", "--limit-train=1000", "--shards=1",
+                       "--optimizer=adam", "--checkpoint-dir=" + (dir / "ck")});
+  expect_refusal(o, 2, "--max-frame=2M is too small for this job: a shard's snapshot is 5 MiB");
+}
