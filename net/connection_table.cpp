@@ -24,7 +24,8 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 
 struct connection {
-  std::string peer;
+  std::string peer; ///< HOST:PORT
+  std::string host; ///< HOST: the key of the per-address cap
   bool accepted = false; ///< accepted here (counts as pending until its handshake)
   bool pending = false;
   bool refused = false;
@@ -70,7 +71,7 @@ void end_pending(table& t, connection& c) {
     return;
   c.pending = false;
   --t.pending;
-  if (auto it = t.pending_by_peer.find(c.peer); it != t.pending_by_peer.end() && --it->second == 0)
+  if (auto it = t.pending_by_peer.find(c.host); it != t.pending_by_peer.end() && --it->second == 0)
     t.pending_by_peer.erase(it);
 }
 
@@ -171,6 +172,7 @@ bool admit_accepted(int listener, int fd, const sockaddr* peer) {
       auto [it, fresh] = t.conns.emplace(fd, connection{t.limits.max_frame});
       auto& c = it->second;
       c.peer = who;
+      c.host = host;
       c.accepted = true;
       c.pending = true;
       c.deadline = clock_type::now() + t.limits.handshake_timeout;

@@ -218,6 +218,23 @@ TEST_CASE("idle TCP peers on the TLS port cost no CPU and meet the handshake dea
   CHECK(wait_for_text(coordinator, "connections from 127.0.0.1 already wait for their handshake", 5s));
   for (int fd : crowd)
     ::close(fd);
+  // The closed ones leave the count: 10 new connections are all let in.
+  std::this_thread::sleep_for(1s);
+  auto refusals = [&] {
+    auto text = log_of(coordinator);
+    size_t n = 0;
+    for (size_t at = 0; (at = text.find("already wait for their handshake", at)) != std::string::npos; ++at)
+      ++n;
+    return n;
+  };
+  size_t before = refusals();
+  std::vector<int> again;
+  for (int i = 0; i < 10; ++i)
+    again.push_back(connect_to(port));
+  std::this_thread::sleep_for(1s);
+  CHECK(refusals() == before);
+  for (int fd : again)
+    ::close(fd);
   ::kill(coordinator.process->pid, SIGTERM);
   coordinator.finish();
 }
