@@ -26,8 +26,8 @@ using clock_type = std::chrono::steady_clock;
 struct connection {
   std::string peer; ///< HOST:PORT
   std::string host; ///< HOST: the key of the per-address cap
-  bool accepted = false; ///< accepted here (counts as pending until its handshake)
-  bool pending = false;
+  bool accepted = false; ///< accepted here: counted in the pending caps until its handshake
+  bool pending = false;  ///< its handshake is not complete: the deadline applies
   bool refused = false;
   clock_type::time_point deadline;
   basp_frame_reader frames;
@@ -70,6 +70,8 @@ void end_pending(table& t, connection& c) {
   if (!c.pending)
     return;
   c.pending = false;
+  if (!c.accepted)
+    return;
   --t.pending;
   if (auto it = t.pending_by_peer.find(c.host); it != t.pending_by_peer.end() && --it->second == 0)
     t.pending_by_peer.erase(it);
@@ -90,7 +92,8 @@ void deadline_loop() {
         c.refused = true;
         ::shutdown(fd, SHUT_RDWR);
         ++t.counters.timed_out;
-        reports.push_back("closed a connection from " + c.peer + ": no handshake within "
+        reports.push_back(std::string("closed a connection ") + (c.accepted ? "from " : "to ")
+                          + c.peer + ": no handshake within "
                           + std::to_string(t.limits.handshake_timeout.count()) + " ms");
       } else {
         next = std::min(next, c.deadline);
@@ -196,7 +199,12 @@ void track_connected(int fd, const sockaddr* remote) {
   if (t.ports.count(port_of(remote)) == 0)
     return;
   auto [it, fresh] = t.conns.emplace(fd, connection{t.limits.max_frame});
-  it->second.peer = address_text(remote);
+  auto& c = it->second;
+  c.peer = address_text(remote);
+  c.pending = true; // a peer that never answers the handshake fails this attempt in time
+  c.deadline = clock_type::now() + t.limits.handshake_timeout;
+  start_deadline_thread(t);
+  t.wake.notify_all();
 }
 
 bool check_bytes(int fd, const void* data, size_t n) {

@@ -11,7 +11,8 @@
 //   allocates anything; with TLS the same check runs on the decrypted stream, so a
 //   peer with a valid certificate is held to it too;
 // - a handshake deadline: a connection whose first frame (after TLS, if any) is not
-//   complete within handshake_timeout is shut down;
+//   complete within handshake_timeout is shut down (accepted ones, and connections made:
+//   a node's join attempt to a peer that never answers fails in time and is retried);
 // - connection caps: at most max_pending connections wait for their handshake, at most
 //   max_pending_per_peer from one address; more are closed at once;
 // - a TLS handshake that waits for the peer costs no CPU: CAF 0.17.6 keeps asking for

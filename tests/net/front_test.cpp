@@ -311,3 +311,15 @@ TEST_CASE("a cluster job whose shard snapshot exceeds --max-frame is refused wit
                        "--optimizer=adam", "--checkpoint-dir=" + (dir / "ck")});
   expect_refusal(o, 2, "--max-frame=2M is too small for this job: a shard's snapshot is 5 MiB");
 }
+
+TEST_CASE("a node whose coordinator never answers the handshake gives up each attempt at the deadline") {
+  port_holder silent; // accepts (into its backlog) and never says a word
+  auto node = start_tether({"node", "--join=127.0.0.1:" + std::to_string(silent.port), "--insecure",
+                            "--handshake-timeout=300ms", "--join-timeout=6s"});
+  auto o = node.finish(30s);
+  INFO(o.output);
+  CHECK(o.code == 1);
+  CHECK(o.seconds < 15);
+  CHECK(contains(o.output, "closed a connection to 127.0.0.1:" + std::to_string(silent.port)
+                             + ": no handshake within 300 ms"));
+}
