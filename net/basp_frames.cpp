@@ -36,14 +36,14 @@ bool basp_frame_reader::check_header() {
     reason_ = "not a CAF (BASP) frame: unknown operation " + std::to_string(header_[0]);
     return false;
   }
-  uint64_t len = (uint64_t{header_[4]} << 24) | (uint64_t{header_[5]} << 16)
-                 | (uint64_t{header_[6]} << 8) | uint64_t{header_[7]};
-  uint64_t cap = frames_ == 0 ? std::min<uint64_t>(handshake_frame_cap, max_payload_)
-                              : max_payload_;
+  uint64_t len = (uint64_t{header_[4]} << 24) | (uint64_t{header_[5]} << 16) |
+                 (uint64_t{header_[6]} << 8) | uint64_t{header_[7]};
+  uint64_t cap =
+      frames_ == 0 ? std::min<uint64_t>(handshake_frame_cap, max_payload_) : max_payload_;
   if (len > cap) {
-    reason_ = "a frame of " + std::to_string(len) + " bytes announced, above the "
-              + (frames_ == 0 ? "handshake's cap of " : "--max-frame cap of ")
-              + std::to_string(cap) + " bytes";
+    reason_ = "a frame of " + std::to_string(len) + " bytes announced, above the " +
+              (frames_ == 0 ? "handshake's cap of " : "--max-frame cap of ") + std::to_string(cap) +
+              " bytes";
     return false;
   }
   if (len == 0)

@@ -24,8 +24,8 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 
 struct connection {
-  std::string peer; ///< HOST:PORT
-  std::string host; ///< HOST: the key of the per-address cap
+  std::string peer;      ///< HOST:PORT
+  std::string host;      ///< HOST: the key of the per-address cap
   bool accepted = false; ///< accepted here: counted in the pending caps until its handshake
   bool pending = false;  ///< its handshake is not complete: the deadline applies
   bool refused = false;
@@ -92,9 +92,9 @@ void deadline_loop() {
         c.refused = true;
         ::shutdown(fd, SHUT_RDWR);
         ++t.counters.timed_out;
-        reports.push_back(std::string("closed a connection ") + (c.accepted ? "from " : "to ")
-                          + c.peer + ": no handshake within "
-                          + std::to_string(t.limits.handshake_timeout.count()) + " ms");
+        reports.push_back(std::string("closed a connection ") + (c.accepted ? "from " : "to ") +
+                          c.peer + ": no handshake within " +
+                          std::to_string(t.limits.handshake_timeout.count()) + " ms");
       } else {
         next = std::min(next, c.deadline);
       }
@@ -133,8 +133,7 @@ std::string address_text(const sockaddr* addr) {
   if (addr->sa_family == AF_INET)
     inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(addr)->sin_addr, host, sizeof host);
   else if (addr->sa_family == AF_INET6)
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr, host,
-              sizeof host);
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr, host, sizeof host);
   else
     return "an unknown peer";
   return std::string(host) + ":" + std::to_string(port_of(addr));
@@ -164,8 +163,8 @@ bool admit_accepted(int listener, int fd, const sockaddr* peer) {
     } else if (t.pending >= t.limits.max_pending) {
       refusal = std::to_string(t.pending) + " connections already wait for their handshake";
     } else if (t.pending_by_peer[host] >= t.limits.max_pending_per_peer) {
-      refusal = std::to_string(t.pending_by_peer[host]) + " connections from " + host
-                + " already wait for their handshake";
+      refusal = std::to_string(t.pending_by_peer[host]) + " connections from " + host +
+                " already wait for their handshake";
     }
     if (!refusal.empty()) {
       ++t.counters.over_cap;

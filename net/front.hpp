@@ -31,10 +31,10 @@
 namespace tether::net {
 
 struct front_limits {
-  uint64_t max_frame = 64ull << 20;                  ///< bytes of one BASP payload
+  uint64_t max_frame = 64ull << 20;                   ///< bytes of one BASP payload
   std::chrono::milliseconds handshake_timeout{10000}; ///< TLS + BASP handshake
-  uint32_t max_pending = 64;                         ///< connections before their handshake
-  uint32_t max_pending_per_peer = 16;                ///< of those, from one address
+  uint32_t max_pending = 64;                          ///< connections before their handshake
+  uint32_t max_pending_per_peer = 16;                 ///< of those, from one address
 };
 
 /// The smallest and largest --max-frame accepted by the commands (CAF's BASP length
@@ -57,10 +57,10 @@ size_t close_pending_connections();
 
 /// Counters since the process started (for tests and the summary).
 struct front_counters {
-  uint64_t accepted = 0;         ///< guarded connections accepted
-  uint64_t refused_frames = 0;   ///< closed for an oversized or malformed header
-  uint64_t timed_out = 0;        ///< closed by the handshake deadline
-  uint64_t over_cap = 0;         ///< closed at accept: too many pending
+  uint64_t accepted = 0;       ///< guarded connections accepted
+  uint64_t refused_frames = 0; ///< closed for an oversized or malformed header
+  uint64_t timed_out = 0;      ///< closed by the handshake deadline
+  uint64_t over_cap = 0;       ///< closed at accept: too many pending
 };
 front_counters current_front_counters();
 

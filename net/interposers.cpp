@@ -148,8 +148,8 @@ extern "C" int SSL_accept(SSL* ssl) {
   ERR_clear_error();
   int result = real(ssl);
   int why = follow_handshake(ssl, result);
-  if (result > 0 || why == SSL_ERROR_WANT_READ || why == SSL_ERROR_WANT_WRITE
-      || is_refused(SSL_get_fd(ssl))) // closed here already, and reported then
+  if (result > 0 || why == SSL_ERROR_WANT_READ || why == SSL_ERROR_WANT_WRITE ||
+      is_refused(SSL_get_fd(ssl))) // closed here already, and reported then
     return result;
   std::string reason;
   auto verify = SSL_get_verify_result(ssl);
@@ -160,8 +160,8 @@ extern "C" int SSL_accept(SSL* ssl) {
     ERR_error_string_n(code, buf, sizeof(buf));
     reason = buf;
   } else {
-    reason = why == SSL_ERROR_SYSCALL ? "connection closed during the handshake"
-                                      : "handshake failed";
+    reason =
+        why == SSL_ERROR_SYSCALL ? "connection closed during the handshake" : "handshake failed";
   }
   tether::report_rejection("refused a TLS connection from " + peer_of(ssl) + ": " + reason);
   return result;

@@ -27,7 +27,8 @@ walk reference(const uint8_t* data, size_t size, uint64_t cap) {
   while (size - at >= tether::net::basp_header_size) {
     const uint8_t* h = data + at;
     uint64_t len = (uint64_t{h[4]} << 24) | (uint64_t{h[5]} << 16) | (uint64_t{h[6]} << 8) | h[7];
-    uint64_t limit = w.frames == 0 ? std::min<uint64_t>(tether::net::handshake_frame_cap, cap) : cap;
+    uint64_t limit =
+        w.frames == 0 ? std::min<uint64_t>(tether::net::handshake_frame_cap, cap) : cap;
     if (h[0] > tether::net::basp_last_operation || len > limit) {
       w.ok = false;
       return w;

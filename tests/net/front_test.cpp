@@ -20,7 +20,9 @@ namespace {
 
 const std::string source_dir = TETHER_SOURCE_DIR;
 
-std::string log_of(const pending_run& run) { return slurp(run.logs->path / "log"); }
+std::string log_of(const pending_run& run) {
+  return slurp(run.logs->path / "log");
+}
 
 /// Waits until the run's output contains `text`; false after `limit` or if it exited.
 bool wait_for_text(pending_run& run, const std::string& text, std::chrono::milliseconds limit) {
@@ -121,8 +123,8 @@ pending_run start_node(uint16_t port, const std::vector<std::string>& net) {
 }
 
 void make_certs(const temp_dir& dir) {
-  auto cmd = "bash " + source_dir + "/deploy/make-certs.sh " + (dir / "tls")
-             + " coordinator n1 >/dev/null 2>&1";
+  auto cmd = "bash " + source_dir + "/deploy/make-certs.sh " + (dir / "tls") +
+             " coordinator n1 >/dev/null 2>&1";
   REQUIRE(std::system(cmd.c_str()) == 0);
 }
 
@@ -138,7 +140,8 @@ void expect_clean_end(pending_run& coordinator, pending_run& node) {
 
 } // namespace
 
-TEST_CASE("a 4 GiB BASP header on the insecure port during training is refused and allocates nothing") {
+TEST_CASE(
+    "a 4 GiB BASP header on the insecure port during training is refused and allocates nothing") {
   temp_dir dir;
   auto coordinator = start_coordinator(dir, {"--insecure"}, 200);
   auto port = listening_port(coordinator);
@@ -162,7 +165,8 @@ TEST_CASE("a 4 GiB BASP header on the insecure port during training is refused a
   expect_clean_end(coordinator, node);
 }
 
-TEST_CASE("50 connections of random bytes and truncated frames leave the job and its memory alone") {
+TEST_CASE(
+    "50 connections of random bytes and truncated frames leave the job and its memory alone") {
   temp_dir dir;
   auto coordinator = start_coordinator(dir, {"--insecure"}, 200);
   auto port = listening_port(coordinator);
@@ -179,7 +183,8 @@ TEST_CASE("50 connections of random bytes and truncated frames leave the job and
     ::close(fd);
   }
   // Truncated: half a header; a handshake header with a third of its payload.
-  for (auto bytes : {basp_header(0x01, 300).substr(0, 16), basp_header(0x01, 300) + std::string(100, 'x')}) {
+  for (auto bytes :
+       {basp_header(0x01, 300).substr(0, 16), basp_header(0x01, 300) + std::string(100, 'x')}) {
     int fd = connect_to(port);
     ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     ::close(fd);
@@ -196,7 +201,7 @@ TEST_CASE("idle TCP peers on the TLS port cost no CPU and meet the handshake dea
   temp_dir dir;
   make_certs(dir);
   auto coordinator = start_coordinator(
-    dir, {"--tls-dir=" + (dir / "tls/coordinator"), "--handshake-timeout=7s"}, 20);
+      dir, {"--tls-dir=" + (dir / "tls/coordinator"), "--handshake-timeout=7s"}, 20);
   auto port = listening_port(coordinator);
   int idle = connect_to(port);
   std::this_thread::sleep_for(300ms);
@@ -215,7 +220,8 @@ TEST_CASE("idle TCP peers on the TLS port cost no CPU and meet the handshake dea
   std::vector<int> crowd;
   for (int i = 0; i < 24; ++i)
     crowd.push_back(connect_to(port));
-  CHECK(wait_for_text(coordinator, "connections from 127.0.0.1 already wait for their handshake", 5s));
+  CHECK(wait_for_text(coordinator, "connections from 127.0.0.1 already wait for their handshake",
+                      5s));
   for (int fd : crowd)
     ::close(fd);
   // The closed ones leave the count: 10 new connections are all let in.
@@ -223,7 +229,8 @@ TEST_CASE("idle TCP peers on the TLS port cost no CPU and meet the handshake dea
   auto refusals = [&] {
     auto text = log_of(coordinator);
     size_t n = 0;
-    for (size_t at = 0; (at = text.find("already wait for their handshake", at)) != std::string::npos; ++at)
+    for (size_t at = 0;
+         (at = text.find("already wait for their handshake", at)) != std::string::npos; ++at)
       ++n;
     return n;
   };
@@ -268,7 +275,8 @@ TEST_CASE("a peer with a valid certificate sending an oversized header over TLS 
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
   REQUIRE(ctx);
   REQUIRE(SSL_CTX_use_certificate_chain_file(ctx, (dir / "tls/n1/cert.pem").c_str()) == 1);
-  REQUIRE(SSL_CTX_use_PrivateKey_file(ctx, (dir / "tls/n1/key.pem").c_str(), SSL_FILETYPE_PEM) == 1);
+  REQUIRE(SSL_CTX_use_PrivateKey_file(ctx, (dir / "tls/n1/key.pem").c_str(), SSL_FILETYPE_PEM) ==
+          1);
   REQUIRE(SSL_CTX_load_verify_locations(ctx, (dir / "tls/n1/ca.pem").c_str(), nullptr) == 1);
   int fd = connect_to(port);
   SSL* ssl = SSL_new(ctx);
@@ -290,11 +298,11 @@ TEST_CASE("a peer with a valid certificate sending an oversized header over TLS 
 }
 
 TEST_CASE("absurd --max-frame and --handshake-timeout values are refused with exit 2") {
-  for (auto bad : {"--max-frame=0", "--max-frame=5G", "--max-frame=12Q", "--max-frame=",
-                   "--max-frame=99999999999999999999", "--handshake-timeout=0s",
+  for (auto bad : {"--max-frame=0", "--max-frame=5G", "--max-frame=12Q",
+                   "--max-frame=", "--max-frame=99999999999999999999", "--handshake-timeout=0s",
                    "--handshake-timeout=10ms", "--handshake-timeout=9999s"}) {
-    auto coord = run_tether({"coordinator", "--listen=127.0.0.1:0", "--insecure", bad,
-                             "--dataset=linreg", "--quiet"});
+    auto coord = run_tether(
+        {"coordinator", "--listen=127.0.0.1:0", "--insecure", bad, "--dataset=linreg", "--quiet"});
     INFO(bad << ": " << coord.output);
     CHECK(coord.code == 2);
     CHECK(contains(coord.output, std::string(bad).substr(0, std::string(bad).find('=') + 1)));
@@ -312,7 +320,8 @@ TEST_CASE("a cluster job whose shard snapshot exceeds --max-frame is refused wit
   expect_refusal(o, 2, "--max-frame=2M is too small for this job: a shard's snapshot is 5 MiB");
 }
 
-TEST_CASE("a node whose coordinator never answers the handshake gives up each attempt at the deadline") {
+TEST_CASE(
+    "a node whose coordinator never answers the handshake gives up each attempt at the deadline") {
   port_holder silent; // accepts (into its backlog) and never says a word
   auto node = start_tether({"node", "--join=127.0.0.1:" + std::to_string(silent.port), "--insecure",
                             "--handshake-timeout=300ms", "--join-timeout=6s"});
@@ -320,6 +329,6 @@ TEST_CASE("a node whose coordinator never answers the handshake gives up each at
   INFO(o.output);
   CHECK(o.code == 1);
   CHECK(o.seconds < 15);
-  CHECK(contains(o.output, "closed a connection to 127.0.0.1:" + std::to_string(silent.port)
-                             + ": no handshake within 300 ms"));
+  CHECK(contains(o.output, "closed a connection to 127.0.0.1:" + std::to_string(silent.port) +
+                               ": no handshake within 300 ms"));
 }
