@@ -77,6 +77,14 @@ void end_pending(table& t, connection& c) {
     t.pending_by_peer.erase(it);
 }
 
+/// Must hold the lock. Drops what is known of `fd`.
+void forget(table& t, int fd) {
+  if (auto it = t.conns.find(fd); it != t.conns.end()) {
+    end_pending(t, it->second);
+    t.conns.erase(it);
+  }
+}
+
 void deadline_loop() {
   auto& t = the_table();
   std::unique_lock lock(t.mutex);
@@ -155,9 +163,9 @@ bool admit_accepted(int listener, int fd, const sockaddr* peer) {
   std::string refusal;
   {
     std::lock_guard lock(t.mutex);
+    forget(t, fd); // a number closed by other means than close() is a new socket now
     if (t.ports.count(port) == 0)
       return true;
-    t.conns.erase(fd);
     if (t.closed) {
       refusal = "the job is over";
     } else if (t.pending >= t.limits.max_pending) {
@@ -194,7 +202,7 @@ bool admit_accepted(int listener, int fd, const sockaddr* peer) {
 void track_connected(int fd, const sockaddr* remote) {
   auto& t = the_table();
   std::lock_guard lock(t.mutex);
-  t.conns.erase(fd);
+  forget(t, fd);
   if (t.ports.count(port_of(remote)) == 0)
     return;
   auto [it, fresh] = t.conns.emplace(fd, connection{t.limits.max_frame});
@@ -242,10 +250,7 @@ bool is_refused(int fd) {
 int forget_and_close(int fd, int (*close_fn)(int)) {
   auto& t = the_table();
   std::lock_guard lock(t.mutex);
-  if (auto it = t.conns.find(fd); it != t.conns.end()) {
-    end_pending(t, it->second);
-    t.conns.erase(it);
-  }
+  forget(t, fd);
   return close_fn(fd);
 }
 
