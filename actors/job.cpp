@@ -4,6 +4,7 @@
 #include "actors/registrar.hpp"
 #include "actors/supervisor.hpp"
 #include "messages/version.hpp"
+#include "net/front.hpp"
 #include "core/blas.hpp"
 
 #include <algorithm>
@@ -44,6 +45,24 @@ private:
   caf::scoped_actor& self_;
   supervisor_actor supervisor_;
 };
+
+/// The largest message of a cluster job is a shard's snapshot (parameters and optimizer
+/// slots, to the checkpointer and to a replacement shard): it must pass every peer's
+/// --max-frame (net/front.hpp), with 1 MiB for the rest of the message.
+status check_frame_cap(const std::vector<shard_state>& shards, optimizer_kind kind,
+                       uint64_t max_frame) {
+  uint64_t largest = 0;
+  for (const auto& s : shards)
+    largest = std::max<uint64_t>(largest, (s.range_end - s.range_begin) * sizeof(float)
+                                            * (1 + optimizer_slot_count(kind)));
+  if (largest + (1u << 20) <= max_frame)
+    return status::ok();
+  return status{errc::invalid_argument,
+                "--max-frame=" + std::to_string(max_frame >> 20) + "M is too small for this job: "
+                  "a shard's snapshot is " + std::to_string((largest >> 20) + 1)
+                  + " MiB; raise --max-frame (on the coordinator and every node) or use more "
+                    "--shards"};
+}
 
 size_t scheduler_threads() {
   return std::max<size_t>(2, std::thread::hardware_concurrency());
@@ -116,6 +135,13 @@ job_outcome run_job(const job_config& cfg, const job_hooks& hooks,
   }
   auto& js = std::get<job_start>(prepared);
   const auto& plan = *js.plan;
+  if (cluster) {
+    if (auto st = check_frame_cap(js.shards, cfg.optimizer.kind, cluster->net.max_frame); !st) {
+      out.failure = job_failure::usage;
+      out.message = st.message();
+      return out;
+    }
+  }
   out.resumed_from = js.resumed_from;
   out.model = plan.model_text();
   out.train_samples = plan.train_count();
@@ -149,6 +175,7 @@ job_outcome run_job(const job_config& cfg, const job_hooks& hooks,
       args.registrar = registrar;
       args.place_timeout = cluster->place_timeout;
       if (!gather_nodes(self, registrar, *cluster, hooks, out, args)) {
+        net::close_pending_connections();
         self->send_exit(registrar, caf::exit_reason::user_shutdown);
         return out;
       }
@@ -203,6 +230,9 @@ job_outcome run_job(const job_config& cfg, const job_hooks& hooks,
       // Every node hears that the job is over (and exits 0) before this process goes.
       self->request(registrar, 5s, finished_atom_v).receive([](bool) {}, [](caf::error&) {});
       self->send_exit(registrar, caf::exit_reason::user_shutdown);
+      // Peers still in their handshake would hold up the middleman's shutdown until
+      // their deadline: they are let go now, and nobody new is let in.
+      net::close_pending_connections();
     }
   }
   if (out.failure == job_failure::none && out.report) {

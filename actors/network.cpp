@@ -1,5 +1,7 @@
 #include "actors/network.hpp"
 
+#include "net/front.hpp"
+
 #include <caf/openssl/all.hpp>
 
 #include <openssl/err.h>
@@ -150,6 +152,10 @@ status check_network(const network_options& opts, const std::vector<std::string>
                "never noticed");
   if (opts.heartbeat_timeout <= opts.heartbeat)
     return bad("--heartbeat-timeout must be longer than --heartbeat (e.g. 1s and 5s)");
+  if (opts.max_frame < net::min_max_frame || opts.max_frame > net::max_max_frame)
+    return bad("--max-frame=" + std::to_string(opts.max_frame) + ": expected from "
+               + std::to_string(net::min_max_frame >> 20) + " MiB to "
+               + std::to_string(net::max_max_frame >> 20) + " MiB");
   if (opts.insecure) {
     if (!opts.tls_dir.empty())
       return bad("--insecure and --tls-dir exclude each other; TLS is the default, --insecure "
@@ -165,6 +171,10 @@ status check_network(const network_options& opts, const std::vector<std::string>
 }
 
 void configure_network(caf::actor_system_config& cfg, const network_options& opts) {
+  net::front_limits limits = net::current_front_limits();
+  limits.max_frame = opts.max_frame;
+  limits.handshake_timeout = opts.handshake_timeout;
+  net::set_front_limits(limits);
   cfg.load<caf::io::middleman>();
   cfg.set("middleman.heartbeat-interval", caf::timespan{opts.heartbeat});
   cfg.set("middleman.connection-timeout", caf::timespan{opts.heartbeat_timeout});
@@ -186,13 +196,18 @@ void configure_network(caf::actor_system_config& cfg, const network_options& opt
 caf::expected<uint16_t> publish_actor(const caf::actor& whom, const host_port& where,
                                       const network_options& opts) {
   const char* in = where.host.empty() ? nullptr : where.host.c_str();
-  if (opts.insecure)
-    return caf::io::publish(whom, where.port, in, true);
-  return caf::openssl::publish(whom, where.port, in, true);
+  if (where.port != 0) // guarded before the first connection can come in
+    net::guard_port(where.port);
+  auto port = opts.insecure ? caf::io::publish(whom, where.port, in, true)
+                            : caf::openssl::publish(whom, where.port, in, true);
+  if (port)
+    net::guard_port(*port);
+  return port;
 }
 
 caf::expected<caf::actor> connect_actor(caf::actor_system& sys, const host_port& where,
                                         const network_options& opts) {
+  net::guard_port(where.port);
   if (opts.insecure)
     return caf::io::remote_actor(sys, where.host, where.port);
   return caf::openssl::remote_actor(sys, where.host, where.port);

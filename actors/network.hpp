@@ -8,6 +8,10 @@
 // aborts the process on a bad file, so every problem must be caught here, with a
 // message that says which file and what to do.
 //
+// Whatever a peer sends passes net/front.hpp's checks first (frame cap, handshake
+// deadline, connection caps): configure_network() sets them, publish_actor() and
+// connect_actor() put the port under guard.
+//
 // Heartbeats are on for every cluster process: a peer that is silent for the timeout
 // (hung, SIGSTOP, cut off) is declared dead, its actors' monitors fire.
 #pragma once
@@ -29,6 +33,10 @@ struct network_options {
   bool insecure = false; ///< plain TCP: only when every address is a loopback address
   std::chrono::milliseconds heartbeat{1000};
   std::chrono::milliseconds heartbeat_timeout{5000};
+  /// A connection's TLS and CAF handshakes must be complete within this (net/front.hpp).
+  std::chrono::milliseconds handshake_timeout{10000};
+  /// The largest CAF message payload accepted from a peer, in bytes (net/front.hpp).
+  uint64_t max_frame = 64ull << 20;
 };
 
 struct host_port {
@@ -44,7 +52,7 @@ bool is_loopback(const std::string& host);
 
 /// TLS: the three files are there, readable, PEM, the key belongs to the certificate and
 /// the certificate is signed by ca.pem. Insecure: every one of `hosts` is loopback.
-/// Also: heartbeat > 0 and timeout > heartbeat. Failures are errc::invalid_argument.
+/// Also: heartbeat > 0 and timeout > heartbeat; max_frame within net/front.hpp's bounds. Failures are errc::invalid_argument.
 status check_network(const network_options& opts, const std::vector<std::string>& hosts);
 
 /// Loads the middleman (and the OpenSSL module with the TLS files), turns heartbeats on,

@@ -1,6 +1,7 @@
 #include "cli/cluster_options.hpp"
 
 #include "cli/options.hpp"
+#include "net/front.hpp"
 
 #include <cmath>
 #include <map>
@@ -23,6 +24,8 @@ const std::vector<subcommand_option>& coordinator_options() {
     {"heartbeat", "DURATION", "heartbeat interval on every connection (default 1s)"},
     {"heartbeat-timeout", "DURATION", "silence after which a peer is dead (default 5s)"},
     {"place-timeout", "DURATION", "how long a node may take to start a shard or worker (default 10s)"},
+    {"handshake-timeout", "DURATION", "a connection's TLS and CAF handshakes must end within this (default 10s)"},
+    {"max-frame", "SIZE", "largest message a peer may send, e.g. 64M or 1G (default 64M)"},
   };
   return options;
 }
@@ -38,6 +41,8 @@ const std::vector<subcommand_option>& node_option_list() {
     {"heartbeat", "DURATION", "heartbeat interval (default 1s)"},
     {"heartbeat-timeout", "DURATION", "silence after which the coordinator is lost (default 5s)"},
     {"join-timeout", "DURATION", "how long to keep trying to reach the coordinator (default 60s)"},
+    {"handshake-timeout", "DURATION", "a connection's TLS and CAF handshakes must end within this (default 10s)"},
+    {"max-frame", "SIZE", "largest message a peer may send, e.g. 64M or 1G (default 64M)"},
     {"gpus", "LIST", "GPU workers on nodes (not built yet: refused)"},
   };
   return options;
@@ -65,6 +70,20 @@ status read_network(const std::map<std::string, std::string>& values, network_op
       *field = *d;
     }
   }
+  if (auto it = values.find("handshake-timeout"); it != values.end()) {
+    auto d = parse_duration(it->second, "handshake-timeout");
+    if (!d)
+      return d.error();
+    if (*d < std::chrono::milliseconds{100} || *d > std::chrono::milliseconds{600000})
+      return bad("--handshake-timeout=" + it->second + ": expected from 100ms to 600s");
+    net.handshake_timeout = *d;
+  }
+  if (auto it = values.find("max-frame"); it != values.end()) {
+    auto bytes = parse_max_frame(it->second, "max-frame");
+    if (!bytes)
+      return bytes.error();
+    net.max_frame = *bytes;
+  }
   if (net.tls_dir.empty() && !net.insecure)
     return bad("give --tls-dir=DIR (certificates from deploy/make-certs.sh), or --insecure on "
                "loopback addresses only");
@@ -72,6 +91,31 @@ status read_network(const std::map<std::string, std::string>& values, network_op
 }
 
 } // namespace
+
+result<uint64_t> parse_max_frame(const std::string& text, const std::string& option) {
+  auto fail = bad("--" + option + "=" + text + ": expected a size such as 64M or 1G (bytes "
+                  "without a suffix; K, M, G are KiB, MiB, GiB)");
+  size_t unit = text.find_first_not_of("0123456789");
+  if (unit == 0 || text.size() - (unit == std::string::npos ? text.size() : unit) > 1
+      || unit > 12)
+    return fail;
+  uint64_t shift = 0;
+  if (unit != std::string::npos) {
+    char u = text[unit];
+    shift = u == 'K' || u == 'k' ? 10 : u == 'M' || u == 'm' ? 20 : u == 'G' || u == 'g' ? 30 : 64;
+    if (shift == 64)
+      return fail;
+  }
+  uint64_t value = std::stoull(text.substr(0, unit));
+  if (value > (uint64_t{1} << 40) >> shift)
+    return bad("--" + option + "=" + text + ": far too large");
+  value <<= shift;
+  if (value < net::min_max_frame || value > net::max_max_frame)
+    return bad("--" + option + "=" + text + ": expected from "
+               + std::to_string(net::min_max_frame >> 20) + "M to "
+               + std::to_string(net::max_max_frame >> 20) + "M");
+  return value;
+}
 
 result<std::chrono::milliseconds> parse_duration(const std::string& text,
                                                  const std::string& option) {

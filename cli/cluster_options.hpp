@@ -2,10 +2,11 @@
 //
 //   tether coordinator --listen=HOST:PORT [--min-nodes=N] (--tls-dir=DIR | --insecure)
 //                      [--heartbeat=1s] [--heartbeat-timeout=5s] [--place-timeout=10s]
+//                      [--handshake-timeout=10s] [--max-frame=64M]
 //                      <every tether train option>
 //   tether node --join=HOST:PORT (--tls-dir=DIR | --insecure) [--cores=N] [--name=NAME]
 //               [--data-dir=DIR] [--heartbeat=1s] [--heartbeat-timeout=5s]
-//               [--join-timeout=60s] [--gpus=LIST]
+//               [--join-timeout=60s] [--gpus=LIST] [--handshake-timeout=10s] [--max-frame=64M]
 //
 // The coordinator's cluster options are taken out of argv by name; everything else is
 // parsed as `tether train` options (same table, same --config file). Durations are a
@@ -44,6 +45,10 @@ struct node_args {
 /// "500ms", "2s", "1.5s" -> milliseconds; `option` names it in the message.
 result<std::chrono::milliseconds> parse_duration(const std::string& text,
                                                  const std::string& option);
+
+/// "64M", "1G", "1048576" -> bytes, for --max-frame: from net::min_max_frame to
+/// net::max_max_frame; `option` names it in the message.
+result<uint64_t> parse_max_frame(const std::string& text, const std::string& option);
 
 /// argv[0] is "coordinator".
 result<coordinator_args> parse_coordinator_args(int argc, const char* const* argv);

@@ -6,7 +6,7 @@
 // Besides what encode() and write_checkpoint() produce (one segment), each kind gets a
 // "scattered" copy: the same message spread over one segment per object, joined by far
 // pointers, which another Cap'n Proto writer may send and tether's encoders never do.
-// Each wire kind also gets the other kinds' messages (they must be refused). Every file
+// basp_frames gets BASP streams (net/basp_frames.hpp). Each wire kind also gets the other kinds' messages (they must be refused). Every file
 // is well under 4 KB. Run at test time by the fuzz/seeds ctest fixture.
 #include <cmath>
 #include <cstdio>
@@ -112,6 +112,23 @@ checkpoint_data checkpoint(uint64_t updates, const std::string& optimizer,
   return data;
 }
 
+/// A BASP stream for fuzz_basp_frames: `knob`, then each (operation, payload_len) as a
+/// 32-byte header and that many payload bytes; cut to `keep` bytes when given.
+std::vector<char> basp_stream(uint8_t knob, std::vector<std::pair<uint8_t, uint32_t>> frames,
+                              size_t keep = ~size_t{0}) {
+  std::vector<char> out{static_cast<char>(knob)};
+  for (auto [op, len] : frames) {
+    char header[32] = {static_cast<char>(op)};
+    for (int i = 0; i < 4; ++i)
+      header[4 + i] = static_cast<char>(len >> (24 - 8 * i));
+    out.insert(out.end(), header, header + 32);
+    out.resize(out.size() + std::min<uint32_t>(len, 8192), 'x'); // seeds stay small
+  }
+  if (out.size() > keep)
+    out.resize(keep);
+  return out;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -120,7 +137,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const fs::path out = argv[1];
-  for (const char* kind : {"pull", "push", "param_slice", "checkpoint"})
+  for (const char* kind : {"pull", "push", "param_slice", "checkpoint", "basp_frames"})
     fs::create_directories(out / kind);
 
   const auto pull_zero = encode(pull_request{});
@@ -163,6 +180,15 @@ int main(int argc, char** argv) {
   ok &= put(ckpt, "sgd", sgd) && put(ckpt, "adam", adam) && put(ckpt, "momentum", momentum) &&
         put(ckpt, "scattered", scattered(adam));
   fs::remove_all(scratch);
+
+  // BASP streams: byte 0 is the fuzz target's knob (cap and chunking), then frames.
+  const fs::path basp = out / "basp_frames";
+  ok &= put(basp, "handshake-then-message",
+            basp_stream(0x08, {{0x01, 24}, {0x02, 200}, {0x06, 0}, {0x02, 2048}})) &&
+        put(basp, "four-gib-header", basp_stream(0x04, {{0x01, 0xffffffffu}})) &&
+        put(basp, "big-after-handshake", basp_stream(0x01, {{0x00, 10}, {0x02, 101}})) &&
+        put(basp, "unknown-operation", basp_stream(0x10, {{0x01, 4}, {0x07, 4}})) &&
+        put(basp, "truncated", basp_stream(0x02, {{0x01, 64}}, 40));
 
   if (!ok) {
     std::fprintf(stderr, "tether_fuzz_seeds: cannot write seeds under %s\n", out.c_str());
