@@ -6,6 +6,7 @@
 #include "cli/options.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 #include "tests/cli/parse_helpers.hpp"
 #include "tests/skip.hpp"
 #include "tests/temp_dir.hpp"
@@ -64,12 +65,9 @@ int run_tether(const std::vector<std::string>& args, const std::string& out,
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1000;
 }
 
-/// The number after "key": in a JSON text, or -1.
+/// A top-level number of a summary file's JSON text (parsed: a malformed file fails).
 double json_number(const std::string& json, const std::string& key) {
-  auto at = json.find("\"" + key + "\":");
-  if (at == std::string::npos)
-    return -1;
-  return std::strtod(json.c_str() + at + key.size() + 3, nullptr);
+  return nlohmann::json::parse(json).at(key).get<double>();
 }
 
 /// A small text with a pattern a tiny model learns in a few dozen steps.
