@@ -233,11 +233,14 @@ TEST_CASE("no standby: a crashed shard restored from a checkpoint holds neither 
     // What the restore lost is counted: the gradients of the updates since the checkpoint
     // it came from (a bsp update holds one per worker), plus the steps in flight. Which
     // checkpoint is on disk at update 250 depends on the writer (these steps take
-    // microseconds): at worst none, and the shard starts over.
+    // microseconds): at worst none, and the shard starts over. The kill fires when the
+    // supervisor has counted 250 updates from progress reports, which trail the shards: a
+    // worker's next push can be applied before its last report is read (a full run saw 254
+    // lost with 3 workers), so each worker may be up to three steps past the count.
     uint64_t per_update = model == consistency_model::bsp ? cfg.workers : 1;
     CHECK(out.report->updates_lost_by_shard[1] == 0);
     CHECK(out.report->updates_lost_by_shard[0] > 0);
-    CHECK(out.report->updates_lost_by_shard[0] <= (250 + cfg.workers) * per_update);
+    CHECK(out.report->updates_lost_by_shard[0] <= (250 + 3 * cfg.workers) * per_update);
   }
 }
 
