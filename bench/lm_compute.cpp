@@ -134,6 +134,7 @@ struct gemm_replay {
 } // namespace
 
 int main(int argc, char** argv) {
+  tether::restart_with_better_blas(argv); // as the tether binary does
   std::string spec = "gpt:layers=4,heads=4,embd=128,context=64";
   size_t batch = 12, trials = 5, profile_steps = 0;
   double seconds = 2.0;

@@ -32,6 +32,7 @@ using namespace tether;
 using clock_type = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
+  tether::restart_with_better_blas(argv); // as the tether binary does
   size_t steps = 2000;
   std::string decay = "all", json_path;
   double clip = 0, floor = -1;

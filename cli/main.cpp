@@ -15,24 +15,6 @@
 #include <malloc.h>
 #include <unistd.h>
 
-namespace {
-
-/// OpenBLAS chooses its kernels when it loads, before main: when it fell back to slow
-/// ones that OPENBLAS_CORETYPE would replace (core/blas.hpp blas_better_core()), start
-/// this program again with the variable set. The variable stops a second restart; when
-/// the restart cannot be made, go on with the slow kernels.
-void restart_with_better_blas(char** argv) {
-  auto core = tether::blas_better_core();
-  if (core.empty())
-    return;
-  if (::setenv("OPENBLAS_CORETYPE", core.c_str(), 1) != 0)
-    return;
-  ::execv("/proc/self/exe", argv);
-  ::unsetenv("OPENBLAS_CORETYPE"); // execv failed: this process keeps what it loaded
-}
-
-} // namespace
-
 int main(int argc, char** argv) {
   using namespace tether;
   restart_with_better_blas(argv);

@@ -3,6 +3,7 @@
 #include <cblas.h>
 
 #include <cstdlib>
+#include <unistd.h>
 
 namespace tether {
 
@@ -76,6 +77,16 @@ std::string blas_better_core() {
     return "Haswell";
 #endif
   return {};
+}
+
+void restart_with_better_blas(char** argv) {
+  auto core = blas_better_core();
+  if (core.empty())
+    return;
+  if (::setenv("OPENBLAS_CORETYPE", core.c_str(), 1) != 0)
+    return;
+  ::execv("/proc/self/exe", argv);
+  ::unsetenv("OPENBLAS_CORETYPE"); // execv failed: this process keeps what it loaded
 }
 
 } // namespace tether

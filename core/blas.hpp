@@ -46,4 +46,10 @@ std::string blas_core_name();
 /// itself again with the variable set).
 std::string blas_better_core();
 
+/// For a program's main, first thing: when blas_better_core() names a better kernel set,
+/// start this program again (same argv) with OPENBLAS_CORETYPE set to it. The variable
+/// stops a second restart; when the restart cannot be made, the program goes on with the
+/// slow kernels. Returns only in that case or when nothing is to be done.
+void restart_with_better_blas(char** argv);
+
 } // namespace tether
