@@ -89,6 +89,8 @@ struct outcome {
   std::vector<json> points; ///< the metrics log, one record per evaluation
   std::vector<wall_clock::time_point> recoveries;
 
+  /// Test accuracy: the mean over the last epoch's evaluations (metrics log), else the
+  /// summary's final figure.
   double accuracy() const;
   double count(const std::string& key) const; ///< a top-level number; NaN if missing
   double role(const std::string& group, const std::string& role) const;
