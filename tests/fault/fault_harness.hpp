@@ -116,7 +116,7 @@ throughput throughput_around(const outcome& out, wall_clock::time_point fault,
                              wall_clock::time_point recovered);
 
 /// The model's fault-free accuracy: the lowest of three runs, cached next to the binary.
-double baseline_accuracy(const model& m);
+double baseline_accuracy(const model& m, const std::vector<std::string>& extra = {});
 
 /// Every checkpoint file in `ck` verifies (`tether inspect` exits 0), but `except`.
 bool checkpoints_verify(const std::string& ck, const std::string& except = {});

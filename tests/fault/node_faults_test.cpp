@@ -11,7 +11,7 @@ namespace {
 using namespace tether::fault;
 
 void worker_node_sigkill(const model& m) {
-  auto base = baseline_accuracy(m);
+  auto base = baseline_accuracy(m, {"--shard-replicas=0"});
   temp_dir dir;
   auto args = job_args(m, dir, "ck");
   args.push_back("--shard-replicas=0"); // so that one node runs workers only
@@ -53,7 +53,7 @@ void shard_primary_sigkill(const model& m) {
 }
 
 void shard_without_standby(const model& m) {
-  auto base = baseline_accuracy(m);
+  auto base = baseline_accuracy(m, {"--shard-replicas=0"});
   temp_dir dir;
   auto args = job_args(m, dir, "ck");
   args.push_back("--shard-replicas=0");
