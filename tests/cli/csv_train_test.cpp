@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 #include "tests/cli/parse_helpers.hpp"
+#include "tests/cli/run_tether.hpp"
 #include "tests/temp_dir.hpp"
 
 #include <cstdlib>
@@ -49,27 +50,6 @@ std::string slurp(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-/// Runs the tether binary with `args` (no shell: the arguments go as they are); stdout
-/// and stderr go to `log`. Returns the exit code.
-int run_tether(const std::vector<std::string>& args, const std::string& log) {
-  const std::string bin = std::string(TETHER_BINARY_DIR) + "/cli/tether";
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* out = std::freopen(log.c_str(), "w", stdout);
-    (void)out;
-    dup2(fileno(stdout), fileno(stderr));
-    std::vector<char*> argv{const_cast<char*>(bin.c_str())};
-    for (auto& a : args)
-      argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(bin.c_str(), argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 1000;
 }
 
 } // namespace

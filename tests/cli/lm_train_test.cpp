@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 #include "tests/cli/parse_helpers.hpp"
+#include "tests/cli/run_tether.hpp"
 #include "tests/skip.hpp"
 #include "tests/temp_dir.hpp"
 
@@ -36,33 +37,6 @@ std::string slurp(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-/// Runs the tether binary with `args`; stdout to `out`, stderr to `err` (both when equal).
-int run_tether(const std::vector<std::string>& args, const std::string& out,
-               const std::string& err = "") {
-  const std::string bin = std::string(TETHER_BINARY_DIR) + "/cli/tether";
-  std::fflush(nullptr);
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* o = std::freopen(out.c_str(), "w", stdout);
-    (void)o;
-    if (err.empty() || err == out) {
-      dup2(fileno(stdout), fileno(stderr));
-    } else {
-      FILE* e = std::freopen(err.c_str(), "w", stderr);
-      (void)e;
-    }
-    std::vector<char*> argv{const_cast<char*>(bin.c_str())};
-    for (auto& a : args)
-      argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(bin.c_str(), argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 1000;
 }
 
 /// A top-level number of a summary file's JSON text (parsed: a malformed file fails).
